@@ -1,0 +1,9 @@
+/*
+ * The one registration list of lab's commands:
+ *	CMD(name, flags, "summary")
+ * produces the dispatch table, the prototypes (name_main, name_usage) and
+ * `lab --list`. Only commands that do something are listed.
+ *
+ * flags: CMD_ROOT  the command needs root for most of what it does
+ *        (it still starts without, to print usage or a dry run).
+ */

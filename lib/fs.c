@@ -1,0 +1,257 @@
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+ssize_t
+fs_read_full(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int
+fs_write_full(int fd, const void *p, size_t n)
+{
+	while (n) {
+		ssize_t r = write(fd, p, n);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p = (const char *)p + r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+fs_read_fd(int fd, struct buf *out, size_t max)
+{
+	size_t start = out->len;
+
+	for (;;) {
+		ssize_t r;
+
+		if (buf_reserve(out, 4096) < 0)
+			return -1;
+		r = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+		out->data[out->len] = '\0';
+		if (out->len - start > max) {
+			buf_truncate(out, start);
+			errno = EFBIG;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+fs_read_file(const char *path, struct buf *out, size_t max)
+{
+	int fd, r, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = fs_read_fd(fd, out, max);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+int
+fs_fsync_dir(const char *path)
+{
+	char dir[4096];
+	int fd, r;
+
+	if (str_copy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int
+fs_atomic_open(struct fs_atomic *a, const char *path, mode_t mode)
+{
+	char *slash;
+	int n;
+
+	a->fd = -1;
+	if (str_copy(a->path, path, sizeof(a->path)) >= sizeof(a->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* ".NAME.XXXXXX" next to NAME: same filesystem, so rename is atomic. */
+	slash = strrchr(a->path, '/');
+	if (slash)
+		n = snprintf(a->tmp, sizeof(a->tmp), "%.*s.%s.XXXXXX",
+			     (int)(slash - a->path + 1), a->path, slash + 1);
+	else
+		n = snprintf(a->tmp, sizeof(a->tmp), ".%s.XXXXXX", a->path);
+	if (n < 0 || (size_t)n >= sizeof(a->tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	a->fd = mkostemp(a->tmp, O_CLOEXEC);
+	if (a->fd < 0)
+		return -1;
+	if (fchmod(a->fd, mode) < 0) {
+		fs_atomic_abort(a);
+		return -1;
+	}
+	return a->fd;
+}
+
+int
+fs_atomic_commit(struct fs_atomic *a)
+{
+	int saved;
+
+	if (fsync(a->fd) < 0 || close(a->fd) < 0) {
+		saved = errno;
+		a->fd = -1;
+		fs_atomic_abort(a);
+		errno = saved;
+		return -1;
+	}
+	a->fd = -1;
+	if (rename(a->tmp, a->path) < 0) {
+		saved = errno;
+		unlink(a->tmp);
+		errno = saved;
+		return -1;
+	}
+	return fs_fsync_dir(a->path);
+}
+
+void
+fs_atomic_abort(struct fs_atomic *a)
+{
+	int saved = errno;
+
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	unlink(a->tmp);
+	errno = saved;
+}
+
+int
+fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode)
+{
+	struct fs_atomic a;
+
+	if (fs_atomic_open(&a, path, mode) < 0)
+		return -1;
+	if (fs_write_full(a.fd, p, n) < 0) {
+		fs_atomic_abort(&a);
+		return -1;
+	}
+	return fs_atomic_commit(&a);
+}
+
+int
+fs_mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[4096];
+	struct stat st;
+	char *p;
+
+	if (str_copy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = tmp + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0) {
+			if (errno != EEXIST)
+				return -1;
+			if (stat(tmp, &st) < 0)
+				return -1;
+			if (!S_ISDIR(st.st_mode)) {
+				errno = ENOTDIR;
+				return -1;
+			}
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+		while (p[1] == '/')
+			p++;
+		if (p[1] == '\0')
+			break;
+	}
+	return 0;
+}
+
+int
+fs_lock(const char *path, int flags)
+{
+	int fd, op, saved;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	op = (flags & FS_LOCK_SHARED) ? LOCK_SH : LOCK_EX;
+	if (flags & FS_LOCK_NB)
+		op |= LOCK_NB;
+	while (flock(fd, op) < 0) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+void
+fs_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,51 @@
+/*
+ * Files: whole-file reads with a bound, atomic replacement, directories,
+ * advisory locks.
+ */
+#ifndef LAB_FS_H
+#define LAB_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+/* Read or write everything, retrying on EINTR and short transfers.
+ * fs_read_full returns bytes read (less than n only at end of file). */
+ssize_t fs_read_full(int fd, void *p, size_t n);
+int fs_write_full(int fd, const void *p, size_t n);
+
+/* Append the whole content of fd or path to out; -1 with EFBIG past max. */
+int fs_read_fd(int fd, struct buf *out, size_t max);
+int fs_read_file(const char *path, struct buf *out, size_t max);
+
+/*
+ * Atomic replacement: the new content goes to a temporary file in the same
+ * directory, is fsync'ed, renamed over the target, and the directory is
+ * fsync'ed, so a crash leaves either the old file or the new one.
+ */
+struct fs_atomic {
+	int fd;
+	char path[4096];
+	char tmp[4096];
+};
+int fs_atomic_open(struct fs_atomic *a, const char *path, mode_t mode);
+int fs_atomic_commit(struct fs_atomic *a);	/* closes fd */
+void fs_atomic_abort(struct fs_atomic *a);	/* removes the temporary */
+int fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode);
+int fs_fsync_dir(const char *path);		/* fsync the directory holding path */
+
+/* mkdir -p; existing directories are fine, other existing files are not. */
+int fs_mkdir_p(const char *path, mode_t mode);
+
+/*
+ * Advisory locks (flock) on a lock file, created if missing. Returns the
+ * fd that holds the lock; closing it (fs_unlock) releases it. With
+ * FS_LOCK_NB a held lock fails at once with EWOULDBLOCK.
+ */
+#define FS_LOCK_SHARED 1
+#define FS_LOCK_NB 2
+int fs_lock(const char *path, int flags);
+void fs_unlock(int fd);
+
+#endif

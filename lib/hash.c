@@ -1,0 +1,100 @@
+#include "hash.h"
+
+#include <bearssl_hash.h>
+#include <bearssl_hmac.h>
+#include <errno.h>
+#include <sys/random.h>
+
+_Static_assert(sizeof(struct hash_sha256) >= sizeof(br_sha256_context),
+	       "struct hash_sha256 too small for br_sha256_context");
+
+void
+hash_sha256_init(struct hash_sha256 *h)
+{
+	br_sha256_init((br_sha256_context *)h);
+}
+
+void
+hash_sha256_update(struct hash_sha256 *h, const void *p, size_t n)
+{
+	br_sha256_update((br_sha256_context *)h, p, n);
+}
+
+void
+hash_sha256_final(struct hash_sha256 *h, uint8_t out[HASH_SHA256_LEN])
+{
+	br_sha256_out((br_sha256_context *)h, out);
+}
+
+void
+hash_sha256(const void *p, size_t n, uint8_t out[HASH_SHA256_LEN])
+{
+	struct hash_sha256 h;
+
+	hash_sha256_init(&h);
+	hash_sha256_update(&h, p, n);
+	hash_sha256_final(&h, out);
+}
+
+void
+hash_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+		 uint8_t out[HASH_SHA256_LEN])
+{
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+
+	br_hmac_key_init(&kc, &br_sha256_vtable, key, klen);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, p, n);
+	br_hmac_out(&hc, out);
+}
+
+int
+hash_equal(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d != 0;
+}
+
+int
+rand_bytes(void *p, size_t n)
+{
+	unsigned char *o = p;
+
+	while (n) {
+		ssize_t r = getrandom(o, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		o += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+rand_uniform(uint32_t bound, uint32_t *out)
+{
+	uint32_t v, min;
+
+	if (bound == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Reject the low values that would make v % bound uneven. */
+	min = -bound % bound;
+	do {
+		if (rand_bytes(&v, sizeof(v)) < 0)
+			return -1;
+	} while (v < min);
+	*out = v % bound;
+	return 0;
+}
