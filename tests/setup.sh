@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the real peers the tests talk to, from Debian packages, so that a
+# fresh Debian 12 machine passes `make test` with no hand steps. As
+# non-root it only reports what is missing (those tests then SKIP).
+set -u
+# command:package pairs; a command may be a path.
+need="ip:iproute2 file:file clang:clang chroot:coreutils timeout:coreutils
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
+missing=""
+for p in $need; do
+	c=${p%%:*}
+	case $c in
+	/*) [ -e "$c" ] || missing="$missing ${p##*:}" ;;
+	*) command -v "$c" >/dev/null 2>&1 || missing="$missing ${p##*:}" ;;
+	esac
+done
+[ -n "$missing" ] || exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "setup: not root; missing test peers:$missing (their tests will be skipped)" >&2
+	exit 0
+fi
+echo "setup: installing test peers:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null 2>&1 || echo "setup: apt-get update failed" >&2
+apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+	{ echo "setup: apt-get install$missing failed" >&2; exit 1; }
