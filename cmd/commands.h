@@ -7,3 +7,4 @@
  * flags: CMD_ROOT  the command needs root for most of what it does
  *        (it still starts without, to print usage or a dry run).
  */
+CMD(net, CMD_ROOT, "links, addresses, routes, namespaces, IP allocation, firewall (netlink)")

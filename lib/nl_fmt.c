@@ -95,6 +95,8 @@ value(struct buf *out, const struct nl_fmt_attr *d, const struct nlattr *a)
 	case NLF_BE16: if (n == 2) { buf_addf(out, " %u", nl_attr_be16(a)); return; } break;
 	case NLF_BE32: if (n == 4) { buf_addf(out, " %u", nl_attr_be32(a)); return; } break;
 	case NLF_BE64: if (n == 8) { buf_addf(out, " %llu", (unsigned long long)nl_attr_be64(a)); return; } break;
+	case NLF_BES32: if (n == 4) { buf_addf(out, " %d", (int32_t)nl_attr_be32(a)); return; } break;
+	case NLF_BEHEX32: if (n == 4) { buf_addf(out, " 0x%x", nl_attr_be32(a)); return; } break;
 	case NLF_S32:
 		if (n == 4) {
 			memcpy(&s32, p, 4);
@@ -158,7 +160,7 @@ nl_fmt_attrs(struct buf *out, const struct nl_fmt_table *t, const void *p, size_
 			buf_adds(out, d->name);
 		else
 			buf_addf(out, "attr%s %u", (a->nla_type & NLA_F_NESTED) ? "(nested)" : "", type);
-		if (a->nla_type & NLA_F_NET_BYTEORDER && !(d && (d->kind >= NLF_BE16 && d->kind <= NLF_BE64)))
+		if (a->nla_type & NLA_F_NET_BYTEORDER && !(d && ((d->kind >= NLF_BE16 && d->kind <= NLF_BE64) || d->kind == NLF_BES32 || d->kind == NLF_BEHEX32)))
 			buf_adds(out, "(be)");
 		if (d && (d->kind == NLF_NEST || d->kind == NLF_NEST_LIST)) {
 			sub = d->pick ? d->pick(p, len) : d->nest;
@@ -180,7 +182,20 @@ nl_fmt_attrs(struct buf *out, const struct nl_fmt_table *t, const void *p, size_
 					buf_adds(out, "(malformed)\n");
 				}
 			} else {
-				nl_fmt_attrs(out, sub, nl_attr_data(a), nl_attr_len(a), depth + 1);
+				const unsigned char *np = nl_attr_data(a);
+				size_t nn = nl_attr_len(a), hl = 0;
+
+				if (d->hdr) {
+					size_t mark = out->len;
+
+					pad(out, depth + 1);
+					hl = NL_ALIGN(d->hdr(out, np, nn));
+					if (hl == 0)
+						buf_truncate(out, mark);
+					if (hl > nn)
+						hl = nn;
+				}
+				nl_fmt_attrs(out, sub, np + hl, nn - hl, depth + 1);
 			}
 			pad(out, depth);
 			buf_adds(out, "}\n");

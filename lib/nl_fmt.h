@@ -31,6 +31,8 @@ enum nl_fmt_kind {
 	NLF_IP,		/* 4 or 16 bytes as an address */
 	NLF_MAC,	/* 6 bytes as aa:bb:cc:dd:ee:ff */
 	NLF_HEX32,	/* u32 in hex (flags) */
+	NLF_BES32,	/* signed 32 bits, big-endian (nftables priorities, verdicts) */
+	NLF_BEHEX32,	/* big-endian u32 in hex */
 };
 
 struct nl_fmt_table;
@@ -42,6 +44,9 @@ struct nl_fmt_attr {
 	/* For nests whose layout depends on a sibling (IFLA_INFO_DATA on
 	 * IFLA_INFO_KIND): given the enclosing attributes, pick the table. */
 	const struct nl_fmt_table *(*pick)(const void *siblings, size_t len);
+	/* For nests that begin with a fixed header (VETH_INFO_PEER holds an
+	 * ifinfomsg): print it, return its length. */
+	size_t (*hdr)(struct buf *out, const void *p, size_t len);
 };
 
 struct nl_fmt_table {
