@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -60,6 +62,8 @@ const char net_usage[] =
 	"  --json          JSON output (show, route show, ns ls, alloc, fw show)\n"
 	"  --netns NS      run inside the network namespace NS\n"
 	"  -v              more detail\n"
+	"  -b FILE         run the commands in FILE (one per line, options allowed, - for\n"
+	"                  stdin) in this one process, like ip -batch\n"
 	"  --host H        this machine's name for ULA derivation (default: hostname)\n"
 	"  --state DIR     allocation records (default /run/lab/ip, or $LAB_RUN_DIR/ip)\n"
 	"  --reserved FILE prefixes never to allocate (default " IPALLOC_RESERVED ")\n"
@@ -77,7 +81,10 @@ struct net {
 	const char *host;
 	const char *state;
 	const char *reserved;
-	struct nl_sock nl;
+	const char *batch;
+	struct nl_sock rt, nf;	/* rtnetlink and nftables, opened on first use */
+	struct nl_sock *nl;	/* the one the current command talks on */
+	int nft_wrote;		/* a transaction went through the nftables socket */
 	struct buf out;		/* dry-run text */
 	uint32_t mem[8192];	/* request buffer */
 	struct nl_buf req;
@@ -86,14 +93,30 @@ struct net {
 static struct net *N;
 
 static void
-open_nl(void)
+open_sock(struct nl_sock *s, int proto, const struct nl_fmt_family *fam)
 {
+	N->nl = s;
+	if (s->fd >= 0 || s->dry)
+		return;
 	if (N->dry) {
-		nl_open_dry(&N->nl, NETLINK_ROUTE, &N->out, &nl_route_fmt);
+		nl_open_dry(s, proto, &N->out, fam);
 		return;
 	}
-	if (nl_open(&N->nl, NETLINK_ROUTE) < 0)
+	if (nl_open(s, proto) < 0)
 		die_errno("netlink socket");
+}
+
+static void
+open_nl(void)
+{
+	open_sock(&N->rt, NETLINK_ROUTE, &nl_route_fmt);
+}
+
+static void
+open_nft(void)
+{
+	open_sock(&N->nf, NETLINK_NETFILTER, &nft_fmt);
+	N->nft_wrote = !N->dry;
 }
 
 /* Send what is in the request buffer; on failure die naming what. */
@@ -103,7 +126,7 @@ talk(const char *what, nl_cb *cb, void *arg)
 	struct nl_err err;
 	char e[400];
 
-	if (nl_talk(&N->nl, &N->req, cb, arg, &err) < 0) {
+	if (nl_talk(N->nl, &N->req, cb, arg, &err) < 0) {
 		if (err.errnum == EPERM)
 			die("%s: %s (needs root, or CAP_NET_ADMIN)", what, strerror(err.errnum));
 		die("%s: %s", what, nl_strerror(&err, e, sizeof(e)));
@@ -114,8 +137,10 @@ talk(const char *what, nl_cb *cb, void *arg)
 static void
 flush_dry(void)
 {
-	if (N->dry)
+	if (N->dry) {
 		fputs(buf_cstr(&N->out), stdout);
+		buf_reset(&N->out);
+	}
 }
 
 static int
@@ -446,8 +471,8 @@ snapshot(struct snapshot *s)
 	if (N->dry)
 		die("show reads from the kernel; there is nothing to dry-run");
 	open_nl();
-	if (nl_link_dump(&N->nl, &s->links, &s->nlinks, &err) < 0 ||
-	    nl_addr_dump(&N->nl, AF_UNSPEC, &s->addrs, &s->naddrs, &err) < 0)
+	if (nl_link_dump(N->nl, &s->links, &s->nlinks, &err) < 0 ||
+	    nl_addr_dump(N->nl, AF_UNSPEC, &s->addrs, &s->naddrs, &err) < 0)
 		die("dump: %s", nl_strerror(&err, e, sizeof(e)));
 }
 
@@ -597,8 +622,8 @@ print_routes(void)
 	if (N->dry)
 		die("route show reads from the kernel; there is nothing to dry-run");
 	open_nl();
-	if (nl_link_dump(&N->nl, &links, &nl, &err) < 0 ||
-	    nl_route_dump(&N->nl, AF_UNSPEC, RT_TABLE_MAIN, &r, &n, &err) < 0)
+	if (nl_link_dump(N->nl, &links, &nl, &err) < 0 ||
+	    nl_route_dump(N->nl, AF_UNSPEC, RT_TABLE_MAIN, &r, &n, &err) < 0)
 		die("dump: %s", nl_strerror(&err, e, sizeof(e)));
 	json_writer_init(&w, &out, 1);
 	if (N->json)
@@ -822,13 +847,17 @@ cmd_alloc(int argc, char **argv)
 	json_writer_init(&w, &out, 1);
 	if (!strcmp(act, "subnet")) {
 		struct ipalloc_subnet s;
+		struct nl_sock alloc_nl;
 
 		if (argc != 2)
 			die_usage("alloc subnet takes one NAME");
-		if (nl_open(&N->nl, NETLINK_ROUTE) < 0)
+		/* Even a dry run reads the host's addresses and routes. */
+		if (nl_open(&alloc_nl, NETLINK_ROUTE) < 0)
 			die_errno("netlink socket");
-		a.nl = &N->nl;
-		if ((r = ipalloc_subnet(&a, argv[1], &s)) < 0)
+		a.nl = &alloc_nl;
+		r = ipalloc_subnet(&a, argv[1], &s);
+		nl_close(&alloc_nl);
+		if (r < 0)
 			die("%s", a.err);
 		if (N->json)
 			json_begin_obj(&w);
@@ -925,17 +954,6 @@ cmd_alloc(int argc, char **argv)
 /* ---- fw ---- */
 
 static void
-open_nft(void)
-{
-	if (N->dry) {
-		nl_open_dry(&N->nl, NETLINK_NETFILTER, &N->out, &nft_fmt);
-		return;
-	}
-	if (nl_open(&N->nl, NETLINK_NETFILTER) < 0)
-		die_errno("netlink socket");
-}
-
-static void
 nft_fail(const char *what, const struct nl_err *err)
 {
 	char e[400];
@@ -976,7 +994,7 @@ cmd_fw(int argc, char **argv)
 		open_nft();
 		if (fw_build(&N->req, &c, &lines) < 0)
 			die_errno("%s: ruleset", argv[1]);
-		if (nl_talk(&N->nl, &N->req, NULL, NULL, &err) < 0) {
+		if (nl_talk(N->nl, &N->req, NULL, NULL, &err) < 0) {
 			int line = err.index >= 0 && (size_t)err.index < lines.n ? lines.line[err.index] : 0;
 
 			if (line && err.errnum == EEXIST)
@@ -996,7 +1014,7 @@ cmd_fw(int argc, char **argv)
 			die_usage("fw flush takes no arguments");
 		open_nft();
 		fw_build_flush(&N->req);
-		if (nl_talk(&N->nl, &N->req, NULL, NULL, &err) < 0 && err.errnum != ENOENT)
+		if (nl_talk(N->nl, &N->req, NULL, NULL, &err) < 0 && err.errnum != ENOENT)
 			nft_fail("flush", &err);
 		flush_dry();
 		return 0;
@@ -1007,7 +1025,7 @@ cmd_fw(int argc, char **argv)
 		if (N->dry)
 			die("fw show reads from the kernel; there is nothing to dry-run");
 		open_nft();
-		if (fw_show(&N->nl, &out, N->json, &err) < 0) {
+		if (fw_show(N->nl, &out, N->json, &err) < 0) {
 			if (err.errnum == ENOENT)
 				die("table inet %s: not there (lab net fw apply FILE makes it)", FW_TABLE);
 			nft_fail("show", &err);
@@ -1028,7 +1046,7 @@ cmd_fw(int argc, char **argv)
 		if (fw_build_elems(&N->req, del, set, argc - skip, argv + skip, e, sizeof(e)) < 0)
 			die("%s", e);
 		snprintf(what, sizeof(what), "%s %s", del ? "del from" : "add to", set);
-		if (nl_talk(&N->nl, &N->req, NULL, NULL, &err) < 0) {
+		if (nl_talk(N->nl, &N->req, NULL, NULL, &err) < 0) {
 			if (err.errnum == ENOENT)
 				die("%s: no such element, or no table inet %s (lab net fw apply FILE)", what,
 				    FW_TABLE);
@@ -1069,7 +1087,11 @@ parse_opts(int argc, char **argv)
 			N->netns = argv[i];
 		} else if (!strncmp(a, "--netns=", 8))
 			N->netns = a + 8;
-		else if (!strcmp(a, "--host") || !strcmp(a, "--state") || !strcmp(a, "--reserved")) {
+		else if (!strcmp(a, "-b") || !strcmp(a, "--batch")) {
+			if (++i >= argc)
+				die_usage("%s needs a FILE", a);
+			N->batch = argv[i];
+		} else if (!strcmp(a, "--host") || !strcmp(a, "--state") || !strcmp(a, "--reserved")) {
 			if (++i >= argc)
 				die_usage("%s needs a value", a);
 			*(a[2] == 'h' ? &N->host : a[2] == 's' ? &N->state : &N->reserved) = argv[i];
@@ -1083,55 +1105,164 @@ parse_opts(int argc, char **argv)
 	return o;
 }
 
+static int
+dispatch(int argc, char **argv)
+{
+	const char *obj = argv[0], *act = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(obj, "link")) {
+		if (!strcmp(act, "add"))
+			return cmd_link_add(argc - 2, argv + 2);
+		if (!strcmp(act, "set"))
+			return cmd_link_set(argc - 2, argv + 2);
+		if (!strcmp(act, "del") || !strcmp(act, "delete"))
+			return cmd_link_del(argc - 2, argv + 2);
+		if (!strcmp(act, "show") || !strcmp(act, "ls") || !*act) {
+			show(argc > 2 ? argv[2] : NULL);
+			return 0;
+		}
+		die_usage("link: unknown action \"%s\"", act);
+	}
+	if (!strcmp(obj, "addr") || !strcmp(obj, "address")) {
+		if (!strcmp(act, "add") || !strcmp(act, "del"))
+			return cmd_addr(!strcmp(act, "add"), argc - 2, argv + 2);
+		die_usage("addr: unknown action \"%s\" (add, del)", act);
+	}
+	if (!strcmp(obj, "route"))
+		return cmd_route(argc - 1, argv + 1);
+	if (!strcmp(obj, "show")) {
+		show(argc > 1 ? argv[1] : NULL);
+		return 0;
+	}
+	if (!strcmp(obj, "ns") || !strcmp(obj, "netns"))
+		return cmd_ns(argc - 1, argv + 1);
+	if (!strcmp(obj, "fw"))
+		return cmd_fw(argc - 1, argv + 1);
+	if (!strcmp(obj, "alloc"))
+		return cmd_alloc(argc - 1, argv + 1);
+	die_usage("unknown object \"%s\"", obj);
+}
+
+/*
+ * Releasing a netfilter netlink socket right after a commit makes the
+ * kernel wait for its post-commit cleanup (an RCU grace period, 10-20 ms
+ * here): nf_tables flushes its destroy work on NETLINK_URELEASE. The
+ * ruleset is already committed, and any error already read, by then. So
+ * the last reference to the socket goes to a child that holds nothing
+ * else and does the waiting, and the command returns at once.
+ */
+static void
+release_nft_detached(void)
+{
+	pid_t pid;
+
+	if (N->nf.fd < 0 || !N->nft_wrote)
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+
+		/* Hold nothing but the socket: no pipe of our caller's stays open. */
+		for (fd = 0; fd < 1024; fd++)
+			if (fd != N->nf.fd)
+				close(fd);
+		close(N->nf.fd);
+		_exit(0);
+	}
+	if (pid > 0) {
+		close(N->nf.fd);	/* not the last reference: no wait */
+		N->nf.fd = -1;
+	}
+}
+
+static void
+close_socks(void)
+{
+	nl_close(&N->rt);
+	nl_close(&N->nf);
+	memset(&N->rt, 0, sizeof(N->rt));
+	memset(&N->nf, 0, sizeof(N->nf));
+	N->rt.fd = N->nf.fd = -1;
+}
+
+/* -b FILE: one command per line (# comments), options included, all in
+ * this process, as ip -batch does; the first failure ends it. A line with
+ * --netns NS runs there on sockets of its own, then we come back. */
+static int
+batch(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char *line, *save = NULL, *words[64];
+	int lineno = 0, home;
+	size_t n;
+
+	if (fs_read_file(strcmp(path, "-") ? path : "/dev/stdin", &b, 16 << 20) < 0)
+		die_errno("%s", path);
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		die_errno("/proc/self/ns/net");
+	for (line = strtok_r(b.data ? b.data : (char *)"", "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *h = strchr(line, '#');
+		int argc;
+
+		lineno++;
+		if (h)
+			*h = '\0';
+		words[0] = (char *)"net";
+		n = str_split(line, " \t\r", words + 1, 62);
+		if (n == 0)
+			continue;
+		if (n == 62)
+			die("%s:%d: too many words", path, lineno);
+		words[n + 1] = NULL;
+		N->netns = NULL;
+		argc = parse_opts((int)n + 1, words);
+		if (argc < 1)
+			continue;
+		if (!strcmp(words[0], "ns") && argc > 1 && !strcmp(words[1], "exec"))
+			die("%s:%d: ns exec cannot run from a batch", path, lineno);
+		if (N->netns) {
+			close_socks();
+			if (netns_enter(N->netns) < 0)
+				die_errno("%s:%d: netns %s", path, lineno, N->netns);
+		}
+		dispatch(argc, words);
+		if (N->netns) {
+			close_socks();
+			if (setns(home, CLONE_NEWNET) < 0)
+				die_errno("back from netns %s", N->netns);
+		}
+	}
+	close(home);
+	buf_free(&b);
+	return 0;
+}
+
 int
 net_main(int argc, char **argv)
 {
-	const char *obj, *act;
 	int r;
 
 	N = xcalloc(1, sizeof(*N));
 	nl_buf_init(&N->req, N->mem, sizeof(N->mem));
-	N->nl.fd = -1;
+	N->rt.fd = N->nf.fd = -1;
 	/* argv[0] is "net"; what follows are objects, actions and options. */
 	argc = parse_opts(argc, argv);
-	if (argc < 1)
-		die_usage("needs an object (link, addr, route, show, ns)");
 	if (N->netns && netns_enter(N->netns) < 0)
 		die_errno("netns %s", N->netns);
-	obj = argv[0];
-	act = argc > 1 ? argv[1] : "";
-	if (!strcmp(obj, "link")) {
-		if (!strcmp(act, "add"))
-			r = cmd_link_add(argc - 2, argv + 2);
-		else if (!strcmp(act, "set"))
-			r = cmd_link_set(argc - 2, argv + 2);
-		else if (!strcmp(act, "del") || !strcmp(act, "delete"))
-			r = cmd_link_del(argc - 2, argv + 2);
-		else if (!strcmp(act, "show") || !strcmp(act, "ls") || !*act) {
-			show(argc > 2 ? argv[2] : NULL);
-			r = 0;
-		} else
-			die_usage("link: unknown action \"%s\"", act);
-	} else if (!strcmp(obj, "addr") || !strcmp(obj, "address")) {
-		if (!strcmp(act, "add") || !strcmp(act, "del"))
-			r = cmd_addr(!strcmp(act, "add"), argc - 2, argv + 2);
-		else
-			die_usage("addr: unknown action \"%s\" (add, del)", act);
-	} else if (!strcmp(obj, "route")) {
-		r = cmd_route(argc - 1, argv + 1);
-	} else if (!strcmp(obj, "show")) {
-		show(argc > 1 ? argv[1] : NULL);
-		r = 0;
-	} else if (!strcmp(obj, "ns") || !strcmp(obj, "netns")) {
-		r = cmd_ns(argc - 1, argv + 1);
-	} else if (!strcmp(obj, "fw")) {
-		r = cmd_fw(argc - 1, argv + 1);
-	} else if (!strcmp(obj, "alloc")) {
-		r = cmd_alloc(argc - 1, argv + 1);
+	if (N->batch) {
+		if (argc)
+			die_usage("-b FILE takes the commands from FILE, not from arguments");
+		r = batch(N->batch);
 	} else {
-		die_usage("unknown object \"%s\"", obj);
+		if (argc < 1)
+			die_usage("needs an object (link, addr, route, show, ns, alloc, fw)");
+		r = dispatch(argc, argv);
 	}
-	nl_close(&N->nl);
+	release_nft_detached();
+	close_socks();
 	buf_free(&N->out);
 	free(N);
 	return r;

@@ -47,6 +47,17 @@ static const struct nft_set sets[] = {
 };
 #define NSETS (sizeof(sets) / sizeof(sets[0]))
 
+static const struct {
+	const char *name, *type;
+	int hook, prio;
+} chains[] = {
+	{ "input", "filter", NFT_HOOK_INPUT, 0 },
+	{ "forward", "filter", NFT_HOOK_FORWARD, 0 },
+	{ "output", "filter", NFT_HOOK_OUTPUT, 0 },
+	{ "prerouting", "nat", NFT_HOOK_PREROUTING, NFT_PRIO_DSTNAT },
+	{ "postrouting", "nat", NFT_HOOK_POSTROUTING, NFT_PRIO_SRCNAT },
+};
+
 /* ICMP types that must pass for IP to work: errors, echo, and for IPv6
  * neighbour discovery and MLD. */
 static const uint8_t icmp_ok[] = { 3, 8, 11, 12 };
@@ -611,18 +622,29 @@ fw_build(struct nl_buf *b, const struct fw_config *c, struct fw_lines *l)
 
 	mark(l, 0);
 	nft_batch_begin(b);
-	/* Add, delete, add: the old table (if any) goes in the same
-	 * transaction that brings the new one. */
+	/*
+	 * One transaction that makes the table what the file says, whether
+	 * or not it exists: create what is missing, empty the sets and the
+	 * chains, fill them again. The base chains stay registered with
+	 * their hooks (re-registering them is what makes "delete table; add
+	 * table" slow), and nothing is ever half-applied.
+	 */
 	mark(l, 0);
 	nft_table_add(b, FW_FAMILY, FW_TABLE);
-	mark(l, 0);
-	nft_table_del(b, FW_FAMILY, FW_TABLE);
-	mark(l, 0);
-	nft_table_add(b, FW_FAMILY, FW_TABLE);
+	for (i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
+		int policy = i == 0 ? c->input : i == 1 ? c->forward : i == 2 ? c->output : FW_ACCEPT;
 
+		mark(l, 0);
+		nft_chain_add(b, FW_FAMILY, FW_TABLE, chains[i].name, chains[i].type, chains[i].hook,
+			      chains[i].prio, chain_policy(policy));
+	}
+	mark(l, 0);
+	nft_rules_flush(b, FW_FAMILY, FW_TABLE);
 	for (i = 0; i < NSETS; i++) {
 		mark(l, 0);
 		nft_set_add(b, FW_FAMILY, FW_TABLE, &sets[i]);
+		mark(l, 0);
+		nft_elems_flush(b, FW_FAMILY, FW_TABLE, sets[i].name);
 	}
 	for (i = 0; i < c->ninternal; i++) {
 		key_ifname(&e[0], c->internal[i].name);
@@ -677,9 +699,6 @@ fw_build(struct nl_buf *b, const struct fw_config *c, struct fw_lines *l)
 	}
 
 	/* input */
-	mark(l, 0);
-	nft_chain_add(b, FW_FAMILY, FW_TABLE, "input", "filter", NFT_HOOK_INPUT, 0,
-		      chain_policy(c->input));
 	established(b, l, "input");
 	rule(b, l, &r, "input");
 	nft_meta(b, NFT_META_IIF, R1);
@@ -719,9 +738,6 @@ fw_build(struct nl_buf *b, const struct fw_config *c, struct fw_lines *l)
 		reject_rules(b, l, "input");
 
 	/* forward */
-	mark(l, 0);
-	nft_chain_add(b, FW_FAMILY, FW_TABLE, "forward", "filter", NFT_HOOK_FORWARD, 0,
-		      chain_policy(c->forward));
 	established(b, l, "forward");
 	rule(b, l, &r, "forward");
 	ct_bits(b, NFT_CT_STATUS, NFT_CT_STATUS_DNAT);
@@ -742,9 +758,6 @@ fw_build(struct nl_buf *b, const struct fw_config *c, struct fw_lines *l)
 		reject_rules(b, l, "forward");
 
 	/* output */
-	mark(l, 0);
-	nft_chain_add(b, FW_FAMILY, FW_TABLE, "output", "filter", NFT_HOOK_OUTPUT, 0,
-		      chain_policy(c->output));
 	if (c->output != FW_ACCEPT) {
 		established(b, l, "output");
 		rule(b, l, &r, "output");
@@ -755,9 +768,6 @@ fw_build(struct nl_buf *b, const struct fw_config *c, struct fw_lines *l)
 	}
 
 	/* prerouting: port forwards and redirects */
-	mark(l, 0);
-	nft_chain_add(b, FW_FAMILY, FW_TABLE, "prerouting", "nat", NFT_HOOK_PREROUTING,
-		      NFT_PRIO_DSTNAT, NFT_V_ACCEPT);
 	rule(b, l, &r, "prerouting");
 	in_set(b, NFT_META_IIFNAME, S_EXTERNAL);
 	proto_port(b);
@@ -772,9 +782,6 @@ fw_build(struct nl_buf *b, const struct fw_config *c, struct fw_lines *l)
 	nft_rule_end(b, &r);
 
 	/* postrouting: masquerade */
-	mark(l, 0);
-	nft_chain_add(b, FW_FAMILY, FW_TABLE, "postrouting", "nat", NFT_HOOK_POSTROUTING,
-		      NFT_PRIO_SRCNAT, NFT_V_ACCEPT);
 	for (i = 0; i < 2; i++) {
 		uint8_t fam = i == 0 ? NFT_FAM_IPV4 : NFT_FAM_IPV6;
 
@@ -792,6 +799,9 @@ fw_build(struct nl_buf *b, const struct fw_config *c, struct fw_lines *l)
 	}
 	mark(l, 0);
 	nft_batch_end(b);
+	/* Hundreds of ACKs would cost more than the work: errors come back
+	 * without asking, with the sequence number that names the line. */
+	nl_buf_clear_flags(b, NLM_F_ACK);
 	if (l && l->n && !l->line)
 		return (errno = ENOMEM, -1);
 	return nl_buf_err(b);

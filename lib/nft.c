@@ -128,6 +128,25 @@ nft_elems(struct nl_buf *b, int del, int family, const char *table, const char *
 }
 
 int
+nft_rules_flush(struct nl_buf *b, int family, const char *table)
+{
+	if (msg(b, NFT_MSG_DELRULE, 0, family) < 0)
+		return -1;
+	nl_attr_put_str(b, NFTA_RULE_TABLE, table);
+	return nl_buf_err(b);
+}
+
+int
+nft_elems_flush(struct nl_buf *b, int family, const char *table, const char *set)
+{
+	if (msg(b, NFT_MSG_DELSETELEM, 0, family) < 0)
+		return -1;
+	nl_attr_put_str(b, NFTA_SET_ELEM_LIST_TABLE, table);
+	nl_attr_put_str(b, NFTA_SET_ELEM_LIST_SET, set);
+	return nl_buf_err(b);
+}
+
+int
 nft_rule_begin(struct nl_buf *b, struct nft_rule *r, int family, const char *table,
 	       const char *chain)
 {

@@ -79,6 +79,10 @@ struct nft_elem {
 int nft_elems(struct nl_buf *b, int del, int family, const char *table, const char *set,
 	      uint32_t set_id, const struct nft_elem *e, size_t n);
 
+/* Every rule of every chain of the table; every element of a set. */
+int nft_rules_flush(struct nl_buf *b, int family, const char *table);
+int nft_elems_flush(struct nl_buf *b, int family, const char *table, const char *set);
+
 /* Rules: begin, expressions, end. */
 struct nft_rule {
 	struct nlattr *exprs;

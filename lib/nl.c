@@ -230,6 +230,19 @@ nl_batch_end(struct nl_buf *b, uint16_t res_id)
 	return batch_msg(b, NFNL_MSG_BATCH_END, res_id);
 }
 
+void
+nl_buf_clear_flags(struct nl_buf *b, uint16_t flags)
+{
+	size_t off;
+
+	for (off = 0; off + NL_HDRLEN <= b->len;) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(b->data + off);
+
+		nlh->nlmsg_flags &= (uint16_t)~flags;
+		off += NL_ALIGN(nlh->nlmsg_len);
+	}
+}
+
 /* ---- parsing ---- */
 
 const void *
@@ -608,6 +621,18 @@ next:
 	return w->pending ? NL_CB_OK : NL_CB_STOP;
 }
 
+/* An ACK was asked for, or this is a dump (whose end is DONE). The dump
+ * bits are REPLACE|EXCL on new-object requests, which carry CREATE. */
+static int
+expects_reply(const struct nlmsghdr *nlh)
+{
+	uint16_t f = nlh->nlmsg_flags;
+
+	if (f & NLM_F_ACK)
+		return 1;
+	return (f & NLM_F_DUMP) == NLM_F_DUMP && !(f & (NLM_F_CREATE | NLM_F_APPEND));
+}
+
 int
 nl_talk(struct nl_sock *s, struct nl_buf *req, nl_cb *cb, void *arg, struct nl_err *err)
 {
@@ -639,8 +664,7 @@ nl_talk(struct nl_sock *s, struct nl_buf *req, nl_cb *cb, void *arg, struct nl_e
 			first = 0;
 		}
 		w.last_seq = nlh->nlmsg_seq;
-		if (!nl_msg_is_batch_delim(s->proto, nlh) &&
-		    (nlh->nlmsg_flags & (NLM_F_ACK | NLM_F_DUMP)))
+		if (!nl_msg_is_batch_delim(s->proto, nlh) && expects_reply(nlh))
 			w.pending++;
 		off += NL_ALIGN(nlh->nlmsg_len);
 	}
@@ -660,7 +684,8 @@ nl_talk(struct nl_sock *s, struct nl_buf *req, nl_cb *cb, void *arg, struct nl_e
 		}
 		off += (size_t)r;
 	}
-	while (w.pending) {
+	for (;;) {
+		int quick = w.pending == 0;
 		struct sockaddr_nl from;
 		struct iovec iov = { s->rbuf, s->rcap };
 		struct msghdr mh;
@@ -671,10 +696,12 @@ nl_talk(struct nl_sock *s, struct nl_buf *req, nl_cb *cb, void *arg, struct nl_e
 		mh.msg_namelen = sizeof(from);
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
-		r = recvmsg(s->fd, &mh, 0);
+		r = recvmsg(s->fd, &mh, quick ? MSG_DONTWAIT : 0);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (quick && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;	/* nothing queued: every message went through */
 			if (errno == EAGAIN)
 				errno = ETIMEDOUT;
 			set_err(&w, errno, 0);
@@ -687,6 +714,8 @@ nl_talk(struct nl_sock *s, struct nl_buf *req, nl_cb *cb, void *arg, struct nl_e
 		if (from.nl_pid != 0)	/* only the kernel talks to us */
 			continue;
 		nl_cb_run(s->rbuf, (size_t)r, &w);
+		if (!quick && w.pending == 0)
+			break;
 	}
 	if (w.failed) {
 		errno = err->errnum;

@@ -63,6 +63,10 @@ int nl_batch_end(struct nl_buf *b, uint16_t res_id);
  * numbers are ordinary messages elsewhere (16 is RTM_NEWLINK). */
 int nl_msg_is_batch_delim(int proto, const struct nlmsghdr *nlh);
 
+/* Clear flags on every message built so far (e.g. NLM_F_ACK on a large
+ * nfnetlink batch: errors are still reported, successes stay silent). */
+void nl_buf_clear_flags(struct nl_buf *b, uint16_t flags);
+
 /* ---- parsing ---- */
 
 static inline uint16_t
@@ -170,7 +174,10 @@ void nl_close(struct nl_sock *s);
 /*
  * Send every message of req (sequence numbers assigned here), then read
  * replies until each message that asked for one (NLM_F_ACK, NLM_F_DUMP)
- * has had its ACK, error or DONE. cb gets the data replies. Returns 0, or
+ * has had its ACK, error or DONE. When none asked (a batch sent without
+ * ACKs), the kernel has processed it by the time send returns: whatever
+ * errors it queued are read without waiting. cb gets the data replies.
+ * Returns 0, or
  * -1 with errno and *err describing the first failure; the replies are
  * read to the end either way so the socket stays usable.
  */

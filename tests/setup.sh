@@ -5,6 +5,7 @@
 set -u
 # command:package pairs; a command may be a path.
 need="ip:iproute2 file:file clang:clang chroot:coreutils timeout:coreutils
+nft:nftables jq:jq socat:socat
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
 missing=""
 for p in $need; do
