@@ -136,8 +136,12 @@ sed 's/^isolate = yes/isolate = no/' "$conf" >"$conf.bad"
 check "apply again with isolation off" R fw apply "$conf.bad"
 testing "lan1 reaches lan2 now" "get lan1 192.168.2.2:80" "lan2 saw 192.168.1.2
 " "" ""
-sed 's/^input = reject/input = accept/' "$conf" >"$conf.bad"
-check "apply again with input = accept" R fw apply "$conf.bad"
+sed 's/^input = reject/input = accept/; s/^isolate = yes/redirect-dns = yes/' "$conf" >"$conf.bad"
+check "apply again with input = accept and the DNS redirect" R fw apply "$conf.bad"
+n router socat TCP-LISTEN:53,fork,reuseaddr SYSTEM:"echo router saw \$SOCAT_PEERADDR" 2>/dev/null &
+sleep 0.2
+testing "lan1's DNS to anywhere lands on the router (redirect)" "get lan1 10.0.0.2:53" "router saw 192.168.1.2
+" "" ""
 testing "the chain's policy changed in place, the reject rules went" \
 	"n router nft list chain inet lab input | grep -c -e 'policy accept' -e reject" "1
 " "" ""

@@ -76,6 +76,17 @@ done
 testing "show names the peer namespace" "\"\$LAB\" net --netns $A show v0 | grep -o 'link-netnsid [0-9]*' | cut -d' ' -f1" "link-netnsid
 " "" ""
 
+# The allocator skips what the host already uses.
+st=$(mktemp -d)
+on_exit "rm -rf $st"
+L addr add 192.168.0.1/24 dev br0
+L route add 192.168.1.0/24 via 10.50.0.2
+testing "alloc subnet skips the host's addresses and routes" \
+	"\"\$LAB\" net --netns $A alloc subnet br9 --state $st --reserved /dev/null | cut -d' ' -f2" "192.168.2.0/24
+" "" ""
+L route del 192.168.1.0/24 via 10.50.0.2
+L addr del 192.168.0.1/24 dev br0
+
 check "link set down, mtu, nomaster in one message" L link set v0 down mtu 1300 nomaster
 jqcheck "ip: v0 changed" "$(ipj link show v0)" '.[0].mtu==1300 and .[0].master==null and (.[0].flags|index("UP"))==null'
 check "link set netns moves a link" L link set mv0 netns "$B"
