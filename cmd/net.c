@@ -425,7 +425,7 @@ parse_route(int argc, char **argv, struct nl_route_spec *r)
 		die_usage("route %s: needs via GW or dev NAME", argv[0]);
 }
 
-static void print_routes(void);
+static void print_routes(uint32_t table);
 
 static int
 cmd_route(int argc, char **argv)
@@ -436,7 +436,13 @@ cmd_route(int argc, char **argv)
 	if (argc < 1)
 		die_usage("route needs add, del or show");
 	if (!strcmp(argv[0], "show") || !strcmp(argv[0], "ls")) {
-		print_routes();
+		uint32_t table = RT_TABLE_MAIN;
+
+		if (argc == 3 && !strcmp(argv[1], "table"))
+			table = !strcmp(argv[2], "all") ? 0 : num("table", argv[2], 0xfffffffe);
+		else if (argc != 1)
+			die_usage("route show [table N|all]");
+		print_routes(table);
 		return 0;
 	}
 	add = !strcmp(argv[0], "add");
@@ -609,7 +615,7 @@ show(const char *only)
 }
 
 static void
-print_routes(void)
+print_routes(uint32_t table)
 {
 	struct nl_route_info *r = NULL;
 	struct nl_link_info *links = NULL;
@@ -623,7 +629,7 @@ print_routes(void)
 		die("route show reads from the kernel; there is nothing to dry-run");
 	open_nl();
 	if (nl_link_dump(N->nl, &links, &nl, &err) < 0 ||
-	    nl_route_dump(N->nl, AF_UNSPEC, RT_TABLE_MAIN, &r, &n, &err) < 0)
+	    nl_route_dump(N->nl, AF_UNSPEC, table, &r, &n, &err) < 0)
 		die("dump: %s", nl_strerror(&err, e, sizeof(e)));
 	json_writer_init(&w, &out, 1);
 	if (N->json)
@@ -670,6 +676,8 @@ print_routes(void)
 			buf_addf(&out, " scope %s", nl_scope_name(r[i].scope, sb));
 		if (r[i].metric)
 			buf_addf(&out, " metric %u", r[i].metric);
+		if (r[i].table != RT_TABLE_MAIN)
+			buf_addf(&out, " table %u", r[i].table);
 		buf_addc(&out, '\n');
 	}
 	if (N->json) {

@@ -111,8 +111,8 @@ proto_num(const char *s)
 	return -1;
 }
 
-static const char *
-proto_name(uint8_t p)
+const char *
+fw_proto_name(uint8_t p, char buf[8])
 {
 	switch (p) {
 	case 6: return "tcp";
@@ -122,7 +122,8 @@ proto_name(uint8_t p)
 	case 1: return "icmp";
 	case 58: return "ipv6-icmp";
 	}
-	return NULL;
+	snprintf(buf, 8, "%u", p);
+	return buf;
 }
 
 static int
@@ -407,7 +408,7 @@ policy_name(int p)
 int
 fw_config_print(const struct fw_config *c, struct buf *out)
 {
-	char s[IPADDR_STRLEN];
+	char s[IPADDR_STRLEN], pb[8];
 	size_t i;
 
 	buf_addf(out, "[policy]\ninput = %s\nforward = %s\noutput = %s\nicmp = %s\n",
@@ -426,10 +427,10 @@ fw_config_print(const struct fw_config *c, struct buf *out)
 		buf_addf(out, "interface = %s\n", c->external[i].name);
 	buf_adds(out, "\n[ports]\n");
 	for (i = 0; i < c->nopen; i++)
-		buf_addf(out, "open = %s %u\n", proto_name(c->open[i].proto), c->open[i].port);
+		buf_addf(out, "open = %s %u\n", fw_proto_name(c->open[i].proto, pb), c->open[i].port);
 	buf_adds(out, "\n[forward]\n");
 	for (i = 0; i < c->nfwd; i++)
-		buf_addf(out, "forward = %s %u %s:%u\n", proto_name(c->fwd[i].proto), c->fwd[i].port,
+		buf_addf(out, "forward = %s %u %s:%u\n", fw_proto_name(c->fwd[i].proto, pb), c->fwd[i].port,
 			 ipaddr_str_addr(&c->fwd[i].to, s), c->fwd[i].to_port);
 	return buf_err(out);
 }

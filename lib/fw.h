@@ -116,6 +116,9 @@ int fw_build_flush(struct nl_buf *b);
 int fw_build_elems(struct nl_buf *b, int del, const char *set, int argc, char **argv,
 		   char *err, size_t errlen);
 
+/* "tcp", "udp", ... or the number, for an IP protocol. */
+const char *fw_proto_name(uint8_t p, char buf[8]);
+
 /* Read table inet lab back from the kernel as text or JSON. ENOENT when
  * the table does not exist. */
 int fw_show(struct nl_sock *s, struct buf *out, int json, struct nl_err *err);

@@ -158,21 +158,6 @@ elem_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 static const char *
-proto_str(uint8_t p, char *buf)
-{
-	switch (p) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 132: return "sctp";
-	case 33: return "dccp";
-	case 1: return "icmp";
-	case 58: return "ipv6-icmp";
-	}
-	sprintf(buf, "%u", p);
-	return buf;
-}
-
-static const char *
 icmp_name(int v6, uint8_t t, char *buf)
 {
 	static const struct {
@@ -213,7 +198,7 @@ fmt_key(struct buf *o, uint32_t type, const uint8_t *k, size_t n, int quote)
 		else
 			buf_add(o, k, strnlen((const char *)k, n));
 	} else if (type == NFT_DT_CONCAT(NFT_DT_INET_PROTO, NFT_DT_INET_SERVICE) && n == 8) {
-		buf_addf(o, "%s . %u", proto_str(k[0], pb), k[4] << 8 | k[5]);
+		buf_addf(o, "%s . %u", fw_proto_name(k[0], pb), k[4] << 8 | k[5]);
 	} else if (type == NFT_DT_CONCAT(NFT_DT_IPADDR, NFT_DT_INET_SERVICE) && n == 8) {
 		buf_addf(o, "%s . %u", inet_ntop(AF_INET, k, ip, sizeof(ip)), k[4] << 8 | k[5]);
 	} else if (type == NFT_DT_IPADDR && n == 4) {
@@ -417,7 +402,7 @@ cmp_value(struct buf *o, const char *what, const uint8_t *d, size_t n)
 	if (n == 4)
 		memcpy(&v, d, 4);
 	if (!strcmp(what, "meta l4proto") && n == 1)
-		buf_adds(o, proto_str(d[0], pb));
+		buf_adds(o, fw_proto_name(d[0], pb));
 	else if (!strcmp(what, "meta nfproto") && n == 1)
 		buf_adds(o, d[0] == 2 ? "ipv4" : d[0] == 10 ? "ipv6" : "?");
 	else if ((!strcmp(what, "iif") || !strcmp(what, "oif")) && n == 4)

@@ -65,6 +65,9 @@ jqcheck "ip: the route via a gateway" "$(ipj route show 10.60.0.0/16)" \
 jqcheck "ip: the route in table 100 with its metric" "$(ipj route show table 100)" \
 	'.[0].dst=="10.70.0.0/16" and .[0].metric==7'
 
+testing "route show table 100" "\"\$LAB\" net --netns $A route show table 100" "10.70.0.0/16 dev br0 proto boot scope link metric 7 table 100
+" "" ""
+
 # lab's own view agrees with ip's.
 mine=$(L show --json)
 theirs=$(ipj link show)
