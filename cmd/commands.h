@@ -7,4 +7,5 @@
  * flags: CMD_ROOT  the command needs root for most of what it does
  *        (it still starts without, to print usage or a dry run).
  */
+CMD(dns, CMD_ROOT, "authoritative and resolving DNS for the home domain, dynamic updates")
 CMD(net, CMD_ROOT, "links, addresses, routes, namespaces, IP allocation, firewall (netlink)")

@@ -1,0 +1,911 @@
+/*
+ * lab dns: the home domain's DNS. `serve` answers for this machine's part
+ * of the home domain (and its interface zones), takes signed dynamic
+ * updates, and resolves everything else; add/rm/ls are its clients.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "dns.h"
+#include "dns_conf.h"
+#include "dns_resolve.h"
+#include "dns_server.h"
+#include "ev.h"
+#include "fs.h"
+#include "hash.h"
+
+#define DNS_CONF "/usr/local/etc/lab/dns/dns.conf"
+#define DNS_KEYFILE "/usr/local/etc/lab/dns/key"
+
+const char dns_usage[] =
+	"usage: lab dns serve [-c FILE] [-d] [-v] [-n]\n"
+	"       lab dns add NAME TYPE DATA... [--ttl N]\n"
+	"       lab dns rm NAME [TYPE [DATA...]]\n"
+	"       lab dns ls [ZONE]\n"
+	"\n"
+	"serve   authoritative DNS for HOST.DOMAIN (default home.arpa) and its\n"
+	"        interface zones, RFC 2136 updates signed with TSIG (hmac-sha256),\n"
+	"        PTR records kept in step, and a caching resolver: home names follow\n"
+	"        the home domain's delegations, others go upstream.\n"
+	"        -c FILE  configuration (default " DNS_CONF ")\n"
+	"        -d       stay in the foreground, log to stderr\n"
+	"        -v       more detail (repeatable)\n"
+	"        -n       check the configuration, print it normalised, exit\n"
+	"        SIGHUP reloads; a bad new configuration keeps the old one serving.\n"
+	"add     send an UPDATE that adds a record (zone found with an SOA query)\n"
+	"rm      delete a name, an RRset, or one record\n"
+	"ls      list a zone (AXFR over TCP, from this machine)\n"
+	"\n"
+	"Client options: --server ADDR[:PORT] (default 127.0.0.1:53), --key\n"
+	"hmac-sha256:NAME:BASE64 or --key-file FILE (default " DNS_KEYFILE ",\n"
+	"or $LAB_DNS_KEY), --zone ZONE, --ttl N (default 3600).\n";
+
+/* ---- the daemon ---- */
+
+struct tcpconn;
+
+struct daemon {
+	struct ev *ev;
+	const char *conf_path;
+	struct dns_conf *conf;
+	struct dns_server srv;
+	struct dns_resolver *res;
+	int fds[2 * DNS_CONF_MAX_ADDRS];
+	int nfds;
+	unsigned nconns;
+	uint8_t out[65535 + 2];
+};
+
+static struct daemon *D;
+
+/* A client waiting for the resolver. */
+struct waiting {
+	uint16_t id, flags;
+	uint16_t edns;		/* client's EDNS size, 0 without */
+	size_t limit;
+	int fd;			/* UDP socket to answer on, or -1 for TCP */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	struct tcpconn *conn;
+};
+
+struct tcpconn {
+	int fd;
+	int local;		/* the peer is on loopback */
+	struct ev_handle *io, *idle;
+	struct buf in, out;
+	unsigned inflight;
+	int closing;
+};
+
+static void conn_free(struct tcpconn *c);
+static void conn_flush(struct tcpconn *c);
+static void process_input(struct tcpconn *c);
+
+static size_t
+client_limit(const struct dns_msg *m, int tcp)
+{
+	size_t l = tcp ? 65535 : m->edns ? m->edns_size : 512;
+
+	return l > D->srv.edns_size && !tcp ? D->srv.edns_size : l;
+}
+
+static void
+resolved(const uint8_t *msg, size_t len, int rcode, void *arg)
+{
+	struct waiting *w = arg;
+	uint8_t out[65535];
+	size_t n;
+
+	if (msg && len <= sizeof(out)) {
+		memcpy(out, msg, len);
+		n = dns_reply_finish(out, len, sizeof(out), w->id,
+				     (uint16_t)(DNS_F_QR | DNS_F_RA | (w->flags & (DNS_F_RD | DNS_F_CD))),
+				     rcode, w->edns ? D->srv.edns_size : 0, w->limit);
+	} else {
+		/* SERVFAIL: header only (and the question is not known here). */
+		memset(out, 0, 12);
+		n = dns_reply_finish(out, 12, sizeof(out), w->id,
+				     (uint16_t)(DNS_F_QR | DNS_F_RA | (w->flags & DNS_F_RD)),
+				     DNS_R_SERVFAIL, w->edns ? D->srv.edns_size : 0, w->limit);
+	}
+	if (w->conn) {
+		struct tcpconn *c = w->conn;
+		uint8_t hdr[2] = { (uint8_t)(n >> 8), (uint8_t)n };
+
+		buf_add(&c->out, hdr, 2);
+		buf_add(&c->out, out, n);
+		c->inflight--;
+		process_input(c);	/* queries held back by the limit */
+		conn_flush(c);
+	} else {
+		sendto(w->fd, out, n, MSG_DONTWAIT, (struct sockaddr *)&w->peer, w->peerlen);
+	}
+	free(w);
+}
+
+/* Answer one request; a recursive one is handed to the resolver. */
+static int
+handle(const uint8_t *pkt, size_t len, int tcp, uint8_t *out, size_t *outlen, int fd,
+       const struct sockaddr_storage *peer, socklen_t peerlen, struct tcpconn *conn)
+{
+	int r = dns_server_handle(&D->srv, pkt, len,
+				  (tcp ? DNS_REQ_TCP : 0) | (conn && conn->local ? DNS_REQ_LOCAL : 0),
+				  out, 65535, outlen);
+
+	if (r == DNS_RECURSE) {
+		struct dns_msg m;
+		struct waiting *w;
+
+		if (!D->res || dns_msg_parse(&m, pkt, len) < 0)
+			return DNS_DROP;
+		w = calloc(1, sizeof(*w));
+		if (!w) {
+			dns_msg_free(&m);
+			return DNS_DROP;
+		}
+		w->id = m.id;
+		w->flags = m.flags;
+		w->edns = m.edns ? m.edns_size : 0;
+		w->limit = client_limit(&m, tcp);
+		w->fd = fd;
+		if (peer)
+			memcpy(&w->peer, peer, peerlen);
+		w->peerlen = peerlen;
+		w->conn = conn;
+		if (conn)
+			conn->inflight++;
+		if (dns_resolve(D->res, &m.qname, m.qtype, resolved, w) < 0) {
+			if (conn)
+				conn->inflight--;
+			free(w);
+		}
+		dns_msg_free(&m);
+		return DNS_RECURSE;
+	}
+	return r;
+}
+
+#define BATCH 32
+#define QMAX 4096
+
+static void
+on_udp(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	static uint8_t in[BATCH][QMAX];
+	static uint8_t *outs;
+	struct mmsghdr msgs[BATCH], replies[BATCH];
+	struct iovec iov[BATCH], riov[BATCH];
+	struct sockaddr_storage peers[BATCH];
+	int n, i, nr = 0;
+
+	if (!outs && !(outs = malloc((size_t)BATCH * 65535)))
+		return;
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < BATCH; i++) {
+		iov[i].iov_base = in[i];
+		iov[i].iov_len = QMAX;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &peers[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
+	}
+	n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return;
+	memset(replies, 0, sizeof(replies));
+	for (i = 0; i < n; i++) {
+		uint8_t *out = outs + (size_t)nr * 65535;
+		size_t outlen = 0;
+
+		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;	/* over 4 KiB: not a query */
+		if (handle(in[i], msgs[i].msg_len, 0, out, &outlen, fd, &peers[i],
+			   msgs[i].msg_hdr.msg_namelen, NULL) != DNS_ANSWER)
+			continue;
+		riov[nr].iov_base = out;
+		riov[nr].iov_len = outlen;
+		replies[nr].msg_hdr.msg_iov = &riov[nr];
+		replies[nr].msg_hdr.msg_iovlen = 1;
+		replies[nr].msg_hdr.msg_name = &peers[i];
+		replies[nr].msg_hdr.msg_namelen = msgs[i].msg_hdr.msg_namelen;
+		nr++;
+	}
+	if (nr)
+		sendmmsg(fd, replies, (unsigned)nr, MSG_DONTWAIT);
+}
+
+static void
+conn_free(struct tcpconn *c)
+{
+	if (c->io)
+		ev_del(c->io);
+	if (c->idle)
+		ev_del(c->idle);
+	close(c->fd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+	D->nconns--;
+}
+
+/* Write what is queued; a closing connection goes once its answers are
+ * out (or cannot be written) and none is still being resolved. */
+static void
+conn_flush(struct tcpconn *c)
+{
+	while (c->out.len) {
+		ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN)
+				break;
+			buf_reset(&c->out);	/* the peer is gone */
+			c->closing = 1;
+			break;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (c->closing && !c->out.len && !c->inflight) {
+		conn_free(c);
+		return;
+	}
+	if (c->io)
+		ev_io_set(c->io, (c->closing ? 0 : EPOLLIN) | (c->out.len ? EPOLLOUT : 0));
+}
+
+/* Pipelined queries, answered as they complete (maybe out of order);
+ * at most 64 waiting on the resolver per connection. */
+static void
+process_input(struct tcpconn *c)
+{
+	while (c->in.len >= 2 && c->inflight < 64) {
+		size_t want = (size_t)((uint8_t)c->in.data[0] << 8 | (uint8_t)c->in.data[1]);
+		size_t outlen = 0;
+
+		if (c->in.len < want + 2)
+			break;
+		if (handle((const uint8_t *)c->in.data + 2, want, 1, D->out + 2, &outlen, -1, NULL, 0,
+			   c) == DNS_ANSWER) {
+			D->out[0] = (uint8_t)(outlen >> 8);
+			D->out[1] = (uint8_t)outlen;
+			buf_add(&c->out, D->out, outlen + 2);
+		}
+		buf_consume(&c->in, want + 2);
+	}
+}
+
+static void
+on_idle(struct ev_handle *h, uint64_t n, void *arg)
+{
+	struct tcpconn *c = arg;
+
+	c->idle = NULL;
+	ev_del(h);
+	log_debug("closing an idle TCP connection");
+	c->closing = 1;
+	conn_flush(c);
+}
+
+static void
+on_conn(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	struct tcpconn *c = arg;
+	int eof = 0;
+
+	if (events & EPOLLOUT)
+		conn_flush(c);
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	for (;;) {
+		ssize_t n;
+
+		if (buf_reserve(&c->in, 4096) < 0)
+			goto close;
+		n = recv(fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			goto close;
+		if (n == 0) {
+			/* The client is done sending: answer what it sent, then close. */
+			eof = 1;
+			break;
+		}
+		c->in.len += (size_t)n;
+		if (c->in.len > 2 * 65537)
+			goto close;
+	}
+	ev_timer_set(c->idle, D->conf->tcp_idle_ms, 0);
+	process_input(c);
+	if (eof) {
+		/* Nothing more to read: stop polling for it, finish the answers. */
+		ev_io_set(c->io, c->out.len ? EPOLLOUT : 0);
+		c->closing = 1;
+	}
+	conn_flush(c);
+	return;
+close:
+	c->closing = 1;
+	conn_flush(c);
+}
+
+static void
+on_accept(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct tcpconn *c;
+
+		if (cfd < 0)
+			return;
+		if (D->nconns >= D->conf->tcp_clients) {
+			close(cfd);	/* over the limit: the client retries later */
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		if (peer.ss_family == AF_INET)
+			c->local = ((const uint8_t *)&((struct sockaddr_in *)&peer)->sin_addr)[0] == 127;
+		else if (peer.ss_family == AF_INET6)
+			c->local = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&peer)->sin6_addr);
+		c->io = ev_io_add(D->ev, cfd, EPOLLIN, on_conn, c);
+		c->idle = ev_timer_add(D->ev, D->conf->tcp_idle_ms, 0, on_idle, c);
+		D->nconns++;
+		if (!c->io || !c->idle) {
+			c->closing = 1;
+			conn_free(c);
+		}
+	}
+}
+
+static int
+listen_on(const struct dns_addr *a, int type)
+{
+	int fd = socket(a->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	char s[80];
+
+	if (fd < 0)
+		die_errno("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) < 0)
+		die_errno("listen on %s (%s)", dns_addr_str(a, s, sizeof(s)),
+			  type == SOCK_DGRAM ? "udp" : "tcp");
+	if (type == SOCK_STREAM && listen(fd, 128) < 0)
+		die_errno("listen on %s", dns_addr_str(a, s, sizeof(s)));
+	return fd;
+}
+
+static void
+compact_journals(void)
+{
+	struct dns_zone *z;
+
+	for (z = D->srv.zones; z; z = z->next)
+		if (z->dynamic && z->journal_lines && dns_journal_compact(z) < 0)
+			log_warn("compacting %s", z->journal);
+}
+
+static void
+on_hup(struct ev_handle *h, int signo, void *arg)
+{
+	struct dns_conf *nc = xcalloc(1, sizeof(*nc));
+	struct dns_server ns;
+	struct conf_err err;
+
+	log_info("reloading %s", D->conf_path);
+	compact_journals();
+	if (dns_conf_load(nc, D->conf_path, &err) < 0 || dns_conf_build(nc, &ns, &err) < 0) {
+		log_warnx("%s:%d: %s (keeping the running configuration)", err.file, err.line,
+			  err.msg);
+		free(nc);
+		return;
+	}
+	if (nc->nlisten != D->conf->nlisten ||
+	    memcmp(nc->listen, D->conf->listen, sizeof(nc->listen[0]) * (size_t)nc->nlisten))
+		log_warnx("listen addresses changed: they take effect on restart");
+	dns_server_free(&D->srv);
+	D->srv = ns;
+	if (D->res)
+		dns_resolver_reconfigure(D->res, nc, &D->srv);
+	dns_conf_free(D->conf);
+	free(D->conf);
+	D->conf = nc;
+	log_info("reloaded");
+}
+
+static void
+on_term(struct ev_handle *h, int signo, void *arg)
+{
+	log_info("exiting on signal %d", signo);
+	ev_break(D->ev);
+}
+
+/* Give up root once every socket is open; the state directory becomes
+ * the user's so journals stay writable. */
+static void
+drop_privileges(const char *user, const char *state)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || !*user)
+		return;
+	pw = getpwnam(user);
+	if (!pw)
+		die("user %s: no such user", user);
+	if (chown(state, pw->pw_uid, pw->pw_gid) < 0)
+		log_warn("chown %s", state);
+	{
+		struct dns_zone *z;
+
+		for (z = D->srv.zones; z; z = z->next)
+			if (z->journal[0] && chown(z->journal, pw->pw_uid, pw->pw_gid) < 0 && errno != ENOENT)
+				log_warn("chown %s", z->journal);
+	}
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		die_errno("dropping privileges to %s", user);
+	if (setuid(0) == 0)
+		die("could still regain root after dropping to %s", user);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	log_info("running as %s", user);
+}
+
+static int
+serve(int argc, char **argv)
+{
+	struct conf_err err;
+	int fg = 0, check = 0, verbose = 0, i;
+	const char *path = DNS_CONF;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-d"))
+			fg = 1;
+		else if (!strcmp(argv[i], "-n"))
+			check = 1;
+		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "-vv"))
+			verbose += (int)strlen(argv[i]) - 1;
+		else if (!strcmp(argv[i], "-c") && i + 1 < argc)
+			path = argv[++i];
+		else
+			die_usage("serve: unknown argument \"%s\"", argv[i]);
+	}
+	log_set_verbose(verbose);
+	D = xcalloc(1, sizeof(*D));
+	D->conf_path = path;
+	D->conf = xcalloc(1, sizeof(*D->conf));
+	if (dns_conf_load(D->conf, path, &err) < 0) {
+		if (err.line)
+			die("%s:%d: %s", err.file, err.line, err.msg);
+		die("%s: %s", err.file, err.msg);
+	}
+	if (check) {
+		struct buf out = BUF_INIT;
+
+		dns_conf_print(D->conf, &out);
+		fputs(buf_cstr(&out), stdout);
+		buf_free(&out);
+		return 0;
+	}
+	if (fs_mkdir_p(D->conf->state, 0755) < 0)
+		die_errno("%s", D->conf->state);
+	if (dns_conf_build(D->conf, &D->srv, &err) < 0) {
+		if (err.line)
+			die("%s:%d: %s", err.file, err.line, err.msg);
+		die("%s: %s", err.file, err.msg);
+	}
+	compact_journals();
+	for (i = 0; i < D->conf->nlisten; i++) {
+		D->fds[D->nfds++] = listen_on(&D->conf->listen[i], SOCK_DGRAM);
+		D->fds[D->nfds++] = listen_on(&D->conf->listen[i], SOCK_STREAM);
+	}
+	D->ev = ev_new();
+	if (!D->ev)
+		die_errno("event loop");
+	for (i = 0; i < D->nfds; i++)
+		if (!ev_io_add(D->ev, D->fds[i], EPOLLIN, i % 2 ? on_accept : on_udp, NULL))
+			die_errno("event loop");
+	if (D->conf->recurse) {
+		D->res = dns_resolver_new(D->ev, D->conf, &D->srv);
+		if (!D->res)
+			die_errno("resolver");
+	}
+	ev_unref(ev_signal_add(D->ev, SIGHUP, on_hup, NULL));
+	ev_signal_add(D->ev, SIGTERM, on_term, NULL);
+	ev_signal_add(D->ev, SIGINT, on_term, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	drop_privileges(D->conf->user, D->conf->state);
+	if (!fg) {
+		char logpath[300];
+		int fd;
+		pid_t pid;
+
+		snprintf(logpath, sizeof(logpath), "%s/dns.log", D->conf->state);
+		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		pid = fork();
+		if (pid < 0)
+			die_errno("fork");
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+			log_set_timestamps(1);
+		}
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			if (fd > 2)
+				close(fd);
+		}
+	}
+	{
+		struct dns_zone *z;
+		int k = 0;
+
+		for (z = D->srv.zones; z; z = z->next)
+			k++;
+		log_info("serving %d zone(s) on %d address(es)%s", k, D->conf->nlisten,
+			 D->conf->recurse ? ", resolving" : "");
+	}
+	ev_run(D->ev);
+	compact_journals();
+	return 0;
+}
+
+/* ---- clients ---- */
+
+struct client {
+	struct dns_addr server;
+	struct dns_key key;
+	int have_key;
+	const char *zone;
+	uint32_t ttl;
+};
+
+/* One exchange over UDP (TCP when truncated or big). */
+static ssize_t
+exchange(const struct client *cl, const uint8_t *q, size_t qlen, uint8_t *ans, size_t cap,
+	 int force_tcp)
+{
+	char s[80];
+	int fd;
+	ssize_t n = -1;
+
+	if (!force_tcp && qlen <= 512) {
+		struct timeval tv = { 3, 0 };
+
+		fd = socket(cl->server.sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die_errno("socket");
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(fd, (const struct sockaddr *)&cl->server.sa, cl->server.len) < 0 ||
+		    send(fd, q, qlen, 0) < 0)
+			die_errno("%s", dns_addr_str(&cl->server, s, sizeof(s)));
+		for (;;) {
+			n = recv(fd, ans, cap, 0);
+			if (n < 0)
+				die("%s: no answer (%s)", dns_addr_str(&cl->server, s, sizeof(s)), strerror(errno));
+			if (n >= 12 && ans[0] == q[0] && ans[1] == q[1])
+				break;
+		}
+		close(fd);
+		if (!(ans[2] & (DNS_F_TC >> 8)))
+			return n;
+	}
+	{
+		struct timeval tv = { 10, 0 };
+		uint8_t hdr[2] = { (uint8_t)(qlen >> 8), (uint8_t)qlen };
+		size_t want;
+
+		fd = socket(cl->server.sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die_errno("socket");
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(fd, (const struct sockaddr *)&cl->server.sa, cl->server.len) < 0 ||
+		    fs_write_full(fd, hdr, 2) < 0 || fs_write_full(fd, q, qlen) < 0)
+			die_errno("%s (tcp)", dns_addr_str(&cl->server, s, sizeof(s)));
+		if (fs_read_full(fd, hdr, 2) != 2)
+			die("%s: connection closed", dns_addr_str(&cl->server, s, sizeof(s)));
+		want = (size_t)(hdr[0] << 8 | hdr[1]);
+		if (want > cap || fs_read_full(fd, ans, want) != (ssize_t)want)
+			die("%s: short answer", dns_addr_str(&cl->server, s, sizeof(s)));
+		close(fd);
+		return (ssize_t)want;
+	}
+}
+
+static uint16_t
+new_id(void)
+{
+	uint16_t id;
+
+	rand_bytes(&id, sizeof(id));
+	return id;
+}
+
+/* The zone of a name: the owner of the SOA the server gives for it. */
+static void
+find_zone(const struct client *cl, const struct dns_name *name, struct dns_name *zone)
+{
+	uint8_t q[512], a[65535];
+	struct dns_w w;
+	struct dns_msg m;
+	ssize_t n;
+	size_t i;
+	char t[DNS_NAME_TEXT];
+
+	if (cl->zone) {
+		if (dns_name_from_text(zone, cl->zone, NULL) < 0) {
+			char abs[300];
+
+			snprintf(abs, sizeof(abs), "%.250s.", cl->zone);
+			if (dns_name_from_text(zone, abs, NULL) < 0)
+				die("--zone %s: bad name", cl->zone);
+		}
+		return;
+	}
+	dns_w_init(&w, q, sizeof(q), sizeof(q));
+	dns_w_header(&w, new_id(), 0);
+	dns_w_question(&w, name, DNS_T_SOA, DNS_C_IN);
+	n = exchange(cl, q, dns_w_finish(&w), a, sizeof(a), 0);
+	if (dns_msg_parse(&m, a, (size_t)n) < 0)
+		die("malformed answer to the SOA query");
+	for (i = 0; i < m.nrr; i++)
+		if (m.rr[i].type == DNS_T_SOA && dns_name_is_sub(name, &m.rr[i].name)) {
+			*zone = m.rr[i].name;
+			dns_msg_free(&m);
+			return;
+		}
+	dns_msg_free(&m);
+	die("%s: the server is not authoritative for it (rcode %d)", dns_name_to_text(name, t),
+	    DNS_RCODE(m.flags));
+}
+
+static void
+name_arg(const char *s, struct dns_name *n)
+{
+	char abs[300];
+
+	if (dns_name_from_text(n, s, NULL) == 0)
+		return;
+	snprintf(abs, sizeof(abs), "%.250s.", s);
+	if (dns_name_from_text(n, abs, NULL) < 0)
+		die("%s: not a domain name", s);
+}
+
+static const char *
+rcode_name(int r)
+{
+	static const char *const n[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+					  "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+					  "NOTZONE" };
+
+	return r >= 0 && r < 11 ? n[r] : "unknown";
+}
+
+static int
+update(const struct client *cl, int add, char **argv, int argc)
+{
+	uint8_t q[65535], a[65535], rd[65535], mac[32];
+	struct dns_name name, zone;
+	struct dns_w w;
+	struct dns_msg m;
+	uint16_t type = DNS_T_ANY;
+	size_t rdlen = 0, qlen;
+	ssize_t n;
+	char e[200], t[DNS_NAME_TEXT];
+	int rc;
+
+	if (!cl->have_key)
+		die("no key: --key hmac-sha256:NAME:SECRET, --key-file FILE, $LAB_DNS_KEY or " DNS_KEYFILE);
+	name_arg(argv[0], &name);
+	if (argc >= 2 && dns_type_from_text(argv[1], &type) < 0)
+		die("%s: unknown record type", argv[1]);
+	if (argc >= 3 &&
+	    dns_rdata_from_text(type, argv + 2, (size_t)(argc - 2), &name, rd, sizeof(rd), &rdlen, e,
+				sizeof(e)) < 0)
+		die("%s", e);
+	find_zone(cl, &name, &zone);
+	dns_w_init(&w, q, sizeof(q), sizeof(q));
+	dns_w_header(&w, new_id(), DNS_OP_UPDATE << 11);
+	dns_w_question(&w, &zone, DNS_T_SOA, DNS_C_IN);
+	if (add)
+		dns_w_rr(&w, 2, &name, type, DNS_C_IN, cl->ttl, rd, (uint16_t)rdlen);
+	else if (argc >= 3)
+		dns_w_rr(&w, 2, &name, type, DNS_C_NONE, 0, rd, (uint16_t)rdlen);
+	else
+		dns_w_rr(&w, 2, &name, type, DNS_C_ANY, 0, NULL, 0);
+	qlen = dns_w_finish(&w);
+	if (dns_tsig_sign(q, &qlen, sizeof(q), &cl->key, (uint64_t)time(NULL), mac) < 0)
+		die("update too large to sign");
+	n = exchange(cl, q, qlen, a, sizeof(a), 0);
+	if (dns_msg_parse(&m, a, (size_t)n) < 0)
+		die("malformed answer to the update");
+	rc = DNS_RCODE(m.flags);
+	dns_msg_free(&m);
+	if (dns_tsig_verify_response(a, (size_t)n, &cl->key, mac, (uint64_t)time(NULL)) < 0)
+		die("the answer is not signed with our key (rcode %s): refusing to trust it",
+		    rcode_name(rc));
+	if (rc)
+		die("%s: %s", dns_name_to_text(&name, t), rcode_name(rc));
+	return 0;
+}
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort the lines of out from offset from on. */
+static void
+sort_lines(struct buf *out, size_t from)
+{
+	char *lines[8192], *copy, *p;
+	size_t n = 0, i;
+
+	if (from >= out->len)
+		return;
+	copy = xstrdup(out->data + from);
+	for (p = strtok(copy, "\n"); p && n < 8192; p = strtok(NULL, "\n"))
+		lines[n++] = p;
+	qsort(lines, n, sizeof(char *), cmp_line);
+	buf_truncate(out, from);
+	for (i = 0; i < n; i++)
+		buf_addf(out, "%s\n", lines[i]);
+	free(copy);
+}
+
+static int
+list_zone(const struct client *cl, const char *zarg)
+{
+	uint8_t q[512], a[65535];
+	struct dns_name zone;
+	struct dns_w w;
+	struct dns_msg m;
+	struct buf out = BUF_INIT;
+	ssize_t n;
+	size_t i, mark = 0;
+
+	if (zarg)
+		name_arg(zarg, &zone);
+	else {
+		char host[64];
+		struct dns_name dom;
+
+		if (gethostname(host, sizeof(host)) < 0)
+			die_errno("hostname");
+		host[strcspn(host, ".")] = '\0';
+		dns_name_from_text(&dom, "home.arpa.", NULL);
+		if (dns_name_prepend(&zone, host, strlen(host), &dom) < 0)
+			die("%s: bad host name", host);
+	}
+	dns_w_init(&w, q, sizeof(q), sizeof(q));
+	dns_w_header(&w, new_id(), 0);
+	dns_w_question(&w, &zone, DNS_T_AXFR, DNS_C_IN);
+	n = exchange(cl, q, dns_w_finish(&w), a, sizeof(a), 1);
+	if (dns_msg_parse(&m, a, (size_t)n) < 0)
+		die("malformed zone transfer");
+	if (DNS_RCODE(m.flags))
+		die("zone transfer refused (%s)", rcode_name(DNS_RCODE(m.flags)));
+	for (i = 0; i < m.nrr; i++) {
+		uint8_t rd[65535];
+		size_t rdlen;
+
+		if (m.rr[i].type == DNS_T_SOA && i > 0)
+			break;	/* the closing SOA */
+		if (i == 1)
+			mark = out.len;	/* everything after the SOA gets sorted */
+		if (dns_rdata_unpack(m.rr[i].type, a, (size_t)n, m.rr[i].rdoff, m.rr[i].rdlen, rd,
+				     sizeof(rd), &rdlen) < 0)
+			continue;
+		dns_rr_print(&out, &m.rr[i].name, m.rr[i].ttl, m.rr[i].type, rd, (uint16_t)rdlen);
+		buf_addc(&out, '\n');
+	}
+	dns_msg_free(&m);
+	sort_lines(&out, mark);
+	fputs(buf_cstr(&out), stdout);
+	buf_free(&out);
+	return 0;
+}
+
+static int
+client(int argc, char **argv)
+{
+	struct client cl;
+	const char *keyarg = getenv("LAB_DNS_KEY"), *keyfile = NULL, *cmd = argv[1];
+
+	if (keyarg && !*keyarg)
+		keyarg = NULL;
+	char *pos[64];
+	int npos = 0, i;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.ttl = 3600;
+	dns_addr_parse("127.0.0.1", 53, &cl.server);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--server") && i + 1 < argc) {
+			if (dns_addr_parse(argv[++i], 53, &cl.server) < 0)
+				die("--server %s: expected ADDRESS[:PORT]", argv[i]);
+		} else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
+			keyarg = argv[++i];
+		} else if (!strcmp(argv[i], "--key-file") && i + 1 < argc) {
+			keyfile = argv[++i];
+		} else if (!strcmp(argv[i], "--zone") && i + 1 < argc) {
+			cl.zone = argv[++i];
+		} else if (!strcmp(argv[i], "--ttl") && i + 1 < argc) {
+			if (str_to_u32(argv[++i], 0x7fffffff, &cl.ttl) < 0)
+				die_usage("--ttl %s: expected seconds", argv[i]);
+		} else if (npos < 63) {
+			pos[npos++] = argv[i];
+		}
+	}
+	if (!keyarg && strcmp(cmd, "ls")) {
+		struct buf b = BUF_INIT;
+
+		if (fs_read_file(keyfile ? keyfile : DNS_KEYFILE, &b, 4096) == 0) {
+			char *k = str_trim(b.data ? b.data : (char *)"");
+
+			if (dns_key_parse(k, &cl.key) < 0)
+				die("%s: expected hmac-sha256:NAME:SECRET", keyfile ? keyfile : DNS_KEYFILE);
+			cl.have_key = 1;
+		} else if (keyfile) {
+			die_errno("%s", keyfile);
+		}
+		buf_free(&b);
+	} else if (keyarg) {
+		if (dns_key_parse(keyarg, &cl.key) < 0)
+			die("--key: expected hmac-sha256:NAME:SECRET");
+		cl.have_key = 1;
+	}
+	if (!strcmp(cmd, "add")) {
+		if (npos < 3)
+			die_usage("add needs NAME TYPE DATA");
+		return update(&cl, 1, pos, npos);
+	}
+	if (!strcmp(cmd, "rm")) {
+		if (npos < 1)
+			die_usage("rm needs NAME [TYPE [DATA]]");
+		return update(&cl, 0, pos, npos);
+	}
+	if (npos > 1)
+		die_usage("ls takes [ZONE]");
+	return list_zone(&cl, npos ? pos[0] : NULL);
+}
+
+int
+dns_main(int argc, char **argv)
+{
+	if (argc < 2)
+		die_usage("needs serve, add, rm or ls");
+	if (!strcmp(argv[1], "serve"))
+		return serve(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "add") || !strcmp(argv[1], "rm") || !strcmp(argv[1], "ls"))
+		return client(argc, argv);
+	die_usage("unknown action \"%s\"", argv[1]);
+}
