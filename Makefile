@@ -78,7 +78,7 @@ tests: $(UNIT_BIN) lab
 # from an archive of its own (members are pulled only when needed).
 FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -Ilib \
               -isystem $(SYSROOT)/include -DLAB_FUZZ
-FUZZ_LIB_OBJ := $(filter-out $(B)/fuzz/obj/hash.o,$(LIB_SRC:lib/%.c=$(B)/fuzz/obj/%.o))
+FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/fuzz/obj/%.o)
 
 $(B)/fuzz/obj/%.o: lib/%.c | $(DEPS)
 	@mkdir -p $(@D)
@@ -88,8 +88,11 @@ $(B)/fuzz/liblab.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# BearSSL (built with musl, no libc calls of note, not position-independent)
+# links into the fuzzers as it is, hence -no-pie.
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/liblab.a
-	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(B)/fuzz/liblab.a
+	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer -no-pie -MMD -MP -o $@ $< $(B)/fuzz/liblab.a \
+		$(SYSROOT)/lib/libbearssl.a
 
 fuzz: $(FUZZ_BIN)
 

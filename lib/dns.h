@@ -168,7 +168,8 @@ int dns_rdata_has_names(uint16_t type);
 
 /* Split a zone-file line into words: quoted strings kept whole (quotes
  * dropped, escapes kept), ';' comments dropped. Returns the count, -1 on
- * an unterminated quote. Words point into line (modified). */
+ * an unterminated quote (EINVAL) or more than max words (E2BIG). Words
+ * point into line (modified). */
 int dns_text_split(char *line, char **words, size_t max);
 
 #endif

@@ -12,8 +12,22 @@ lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
+static int from_text(struct dns_name *n, const char *s, const struct dns_name *origin);
+
+/* n and origin may be the same name ($ORIGIN relative to the old one). */
 int
 dns_name_from_text(struct dns_name *n, const char *s, const struct dns_name *origin)
+{
+	struct dns_name tmp;
+
+	if (from_text(&tmp, s, origin) < 0)
+		return -1;
+	*n = tmp;
+	return 0;
+}
+
+static int
+from_text(struct dns_name *n, const char *s, const struct dns_name *origin)
 {
 	size_t o = 0, lab = 0;
 	int absolute = 0;

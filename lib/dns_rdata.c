@@ -61,8 +61,10 @@ dns_text_split(char *line, char **words, size_t max)
 			r++;
 		if (!*r || *r == ';')
 			break;
-		if (n == max)
-			return (int)n;
+		if (n == max) {
+			errno = E2BIG;	/* more words than room: never drop some quietly */
+			return -1;
+		}
 		if (*r == '"') {
 			r++;
 			words[n++] = w;
@@ -71,15 +73,20 @@ dns_text_split(char *line, char **words, size_t max)
 					*w++ = *r++;	/* keep escapes for the rdata parser */
 				*w++ = *r++;
 			}
-			if (*r != '"')
+			if (*r != '"') {
+				errno = EINVAL;
 				return -1;
+			}
 			r++;
 			*w++ = '\0';
 			continue;
 		}
 		words[n++] = w;
-		while (*r && *r != ' ' && *r != '\t' && *r != '\r' && *r != '\n' && *r != ';')
+		while (*r && *r != ' ' && *r != '\t' && *r != '\r' && *r != '\n' && *r != ';') {
+			if (*r == '\\' && r[1])
+				*w++ = *r++;	/* the escaped byte is part of the word */
 			*w++ = *r++;
+		}
 		if (*r == ';') {
 			*w++ = '\0';
 			break;
@@ -143,11 +150,10 @@ put_name(struct out *o, const char *s, const struct dns_name *origin)
 	return 0;
 }
 
-/* A <character-string>: up to 255 bytes, with \X and \DDD escapes. */
+/* Text with \X and \DDD escapes to bytes; -1 past max. */
 static int
-put_cstring(struct out *o, const char *s)
+unescape(const char *s, uint8_t *b, size_t max, size_t *len)
 {
-	uint8_t b[256];
 	size_t n = 0;
 
 	while (*s) {
@@ -164,10 +170,23 @@ put_cstring(struct out *o, const char *s)
 				c = (unsigned char)*s++;
 			}
 		}
-		if (n == 255)
+		if (n == max)
 			return -1;
 		b[n++] = (uint8_t)c;
 	}
+	*len = n;
+	return 0;
+}
+
+/* A <character-string>: up to 255 bytes. */
+static int
+put_cstring(struct out *o, const char *s)
+{
+	uint8_t b[255];
+	size_t n;
+
+	if (unescape(s, b, sizeof(b), &n) < 0)
+		return -1;
 	put8(o, (uint8_t)n);
 	put(o, b, n);
 	return 0;
@@ -328,7 +347,14 @@ dns_rdata_from_text(uint16_t type, char **w, size_t n, const struct dns_name *or
 		put8(&o, (uint8_t)a);
 		put8(&o, (uint8_t)strlen(w[1]));
 		put(&o, w[1], strlen(w[1]));
-		put(&o, w[2], strlen(w[2]));
+		{
+			uint8_t v[1024];
+			size_t vl;
+
+			if (unescape(w[2], v, sizeof(v), &vl) < 0)
+				goto bad;
+			put(&o, v, vl);
+		}
 		break;
 	}
 	default:

@@ -569,10 +569,11 @@ next_line(struct lexer *lx, struct buf *out, int *lineno, int *indented, const c
 					break;
 				buf_addc(out, ' ');
 			} else {
-				if (c == '\\' && lx->p < lx->end)
+				/* An escape stays for the name and string parsers;
+				 * the escaped byte is never a delimiter here. */
+				buf_addc(out, c);
+				if (c == '\\' && lx->p < lx->end && *lx->p != '\n')
 					buf_addc(out, *lx->p++);
-				else
-					buf_addc(out, c);
 				continue;
 			}
 		}
@@ -636,16 +637,17 @@ dns_zone_parse(struct dns_zone *z, const char *file, const char *text, size_t le
 	const char *why = NULL;
 
 	while ((r = next_line(&lx, &line, &lineno, &indented, &why)) > 0) {
-		char *w[64], tb[16], e[128];
+		char *w[256], tb[16], e[128];
 		uint8_t rd[65535];
 		size_t rdlen;
-		int n = dns_text_split(line.data, w, 64), i = 0;
+		int n = dns_text_split(line.data, w, 256), i = 0;
 		uint32_t ttl = defttl, v;
 		uint16_t type;
 		int ttl_set = 0;
 
 		if (n < 0) {
-			conf_errf(err, file, lineno, "unterminated quote");
+			conf_errf(err, file, lineno, errno == E2BIG ? "more than 256 fields" :
+							    "unterminated quote");
 			goto fail;
 		}
 		if (n == 0)
@@ -789,13 +791,13 @@ dns_journal_replay(struct dns_zone *z, struct conf_err *err)
 	z->journal_lines = 0;
 	for (line = strtok_r(b.data ? b.data : (char *)"", "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *w[64], e[128];
+		char *w[256], e[128];
 		struct dns_name name;
 		uint8_t rd[65535];
 		size_t rdlen = 0;
 		uint32_t ttl = 0;
 		uint16_t type;
-		int n = dns_text_split(line, w, 64), i = 2;
+		int n = dns_text_split(line, w, 256), i = 2;
 
 		lineno++;
 		z->journal_lines++;
