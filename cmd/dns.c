@@ -25,6 +25,10 @@
 #include "dns_conf.h"
 #include "dns_resolve.h"
 #include "dns_server.h"
+#include "dhcp.h"
+#include "ra.h"
+#include "ipaddr.h"
+#include "nl_route.h"
 #include "ev.h"
 #include "fs.h"
 #include "hash.h"
@@ -59,8 +63,25 @@ const char dns_usage[] =
 
 struct tcpconn;
 
+struct dhcpd {
+	struct dhcp_pool pool;
+	int fd;
+	struct dns_name zone;	/* where its clients' names go */
+	struct dns_name rev;	/* the reverse zone of its subnet */
+};
+
+struct rad {
+	struct ra_conf rc;
+	int fd;
+	struct ev_handle *timer;
+};
+
 struct daemon {
 	struct ev *ev;
+	struct dhcpd *dhcp;
+	int ndhcp;
+	struct rad *ra;
+	int nra;
 	const char *conf_path;
 	struct dns_conf *conf;
 	struct dns_server srv;
@@ -409,12 +430,273 @@ compact_journals(void)
 			log_warn("compacting %s", z->journal);
 }
 
+/* ---- DHCP ---- */
+
+static void
+dhcp_register(struct dhcpd *d, const char *name, uint32_t ip, int bound)
+{
+	struct dns_name n;
+	uint8_t a[4] = { (uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip };
+
+	if (!*name || dns_name_prepend(&n, name, strlen(name), &d->zone) < 0)
+		return;
+	if (dns_server_register(&D->srv, &n, bound ? a : NULL, 4, 300) < 0)
+		log_warn("registering %s", name);
+	else
+		log_info("%s %s.%s %u.%u.%u.%u", bound ? "registered" : "unregistered", name,
+			 d->pool.ifname, a[0], a[1], a[2], a[3]);
+}
+
+static void
+on_dhcp(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	struct dhcpd *d = arg;
+	uint8_t in[1500], out[1500];
+	struct sockaddr_in from, to;
+	socklen_t fl = sizeof(from);
+	struct dhcp_msg m;
+	struct dhcp_event ev;
+	uint32_t dst;
+	ssize_t n;
+	size_t len;
+
+	n = recvfrom(fd, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+	if (n <= 0 || dhcp_parse(in, (size_t)n, &m) < 0)
+		return;
+	len = dhcp_handle(&d->pool, &m, (uint64_t)time(NULL), out, sizeof(out), &dst, &ev);
+	if (ev.bound >= 0)
+		dhcp_register(d, ev.name, ev.ip, ev.bound);
+	if (!len)
+		return;
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons(68);
+	to.sin_addr.s_addr = htonl(dst);
+	if (sendto(fd, out, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+		log_warn("dhcp reply on %s", d->pool.ifname);
+}
+
+static void
+expired(const struct dhcp_lease *l, void *arg)
+{
+	dhcp_register(arg, l->name, l->ip, 0);
+}
+
+static void
+on_dhcp_timer(struct ev_handle *h, uint64_t n, void *arg)
+{
+	int i;
+
+	for (i = 0; i < D->ndhcp; i++)
+		dhcp_expire(&D->dhcp[i].pool, (uint64_t)time(NULL), expired, &D->dhcp[i]);
+}
+
+/* The first IPv4 address of an interface, from the kernel. */
+static int
+iface_v4(const char *ifname, uint32_t *addr, int *plen)
+{
+	struct nl_sock nl;
+	struct nl_addr_info *a = NULL;
+	struct nl_err err;
+	size_t n = 0, i;
+	unsigned idx = if_nametoindex(ifname);
+	int r = -1;
+
+	if (!idx || nl_open(&nl, NETLINK_ROUTE) < 0)
+		return -1;
+	if (nl_addr_dump(&nl, AF_INET, &a, &n, &err) == 0)
+		for (i = 0; i < n; i++)
+			if (a[i].index == (int)idx) {
+				*addr = ipaddr_v4(&a[i].addr);
+				*plen = a[i].addr.plen;
+				r = 0;
+				break;
+			}
+	free(a);
+	nl_close(&nl);
+	return r;
+}
+
+static void
+setup_dhcp(void)
+{
+	const struct conf *cf = &D->conf->raw;
+	size_t i;
+
+	for (i = 0; i < cf->nsect; i++) {
+		const struct conf_section *sec = &cf->sect[i];
+		struct dhcpd *d;
+		struct conf_err err;
+		uint32_t addr;
+		int plen, one = 1, fd;
+		struct sockaddr_in sa;
+		char t[DNS_NAME_TEXT];
+		uint8_t net[4];
+
+		if (strcasecmp(sec->name, "dhcp"))
+			continue;
+		if (iface_v4(sec->arg, &addr, &plen) < 0)
+			die("[dhcp %s]: the interface has no IPv4 address (or does not exist)", sec->arg);
+		D->dhcp = xrealloc(D->dhcp, (size_t)(D->ndhcp + 1) * sizeof(*D->dhcp));
+		d = &D->dhcp[D->ndhcp];
+		memset(d, 0, sizeof(*d));
+		if (dhcp_pool_config(&d->pool, cf, sec, addr, plen, &err) < 0)
+			die("%s:%d: %s", err.file, err.line, err.msg);
+		dns_name_prepend(&d->zone, sec->arg, strlen(sec->arg), &D->conf->host_zone);
+		if (!d->pool.domain[0]) {
+			dns_name_to_text(&d->zone, t);
+			t[strlen(t) - 1] = '\0';
+			str_copy(d->pool.domain, t, sizeof(d->pool.domain));
+		}
+		snprintf(d->pool.path, sizeof(d->pool.path), "%.300s/dhcp-%s.leases", D->conf->state,
+			 sec->arg);
+		dhcp_leases_load(&d->pool, (uint64_t)time(NULL));
+		/* The reverse zone of the interface's /24 (or wider) prefix. */
+		net[0] = (uint8_t)(addr >> 24);
+		net[1] = (uint8_t)(addr >> 16);
+		net[2] = (uint8_t)(addr >> 8);
+		net[3] = 0;
+		snprintf(t, sizeof(t), "%u.%u.%u.in-addr.arpa.", net[2], net[1], net[0]);
+		if (dns_name_from_text(&d->rev, t, NULL) < 0 ||
+		    !dns_conf_zone(D->conf, &D->srv, &d->rev, &err))
+			die("reverse zone %s: %s", t, err.msg);
+		dns_server_sync_ptrs(&D->srv);
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die_errno("dhcp socket");
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
+		if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sec->arg, (socklen_t)strlen(sec->arg) + 1) < 0)
+			die_errno("dhcp on %s", sec->arg);
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons(67);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			die_errno("dhcp on %s: port 67", sec->arg);
+		d->fd = fd;
+		D->ndhcp++;
+		log_info("dhcp on %s: %u.%u.%u.%u-%u.%u.%u.%u", sec->arg, d->pool.start >> 24,
+			 (d->pool.start >> 16) & 255, (d->pool.start >> 8) & 255, d->pool.start & 255,
+			 d->pool.end >> 24, (d->pool.end >> 16) & 255, (d->pool.end >> 8) & 255,
+			 d->pool.end & 255);
+	}
+}
+
+/* ---- router advertisements ---- */
+
+static void
+on_ra_timer(struct ev_handle *h, uint64_t n, void *arg)
+{
+	struct rad *r = arg;
+	uint32_t jitter = 0;
+
+	if (ra_send(r->fd, &r->rc, NULL) < 0) {
+		/* Until the link-local address is ready (DAD), try again soon. */
+		if (errno == EADDRNOTAVAIL) {
+			ev_timer_set(h, 1000, 0);
+			return;
+		}
+		log_warn("router advertisement on %s", r->rc.ifname);
+	}
+	/* RFC 4861 6.2.4: uniformly between 3/4 and all of the interval. */
+	rand_uniform(r->rc.interval_ms / 4 + 1, &jitter);
+	ev_timer_set(h, r->rc.interval_ms - jitter, 0);
+}
+
+static void
+on_rs(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	struct rad *r = arg;
+	uint8_t buf[1500];
+	union {
+		char c[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+	int hops = -1;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.c;
+	mh.msg_controllen = sizeof(u.c);
+	n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	if (n <= 0)
+		return;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)
+			memcpy(&hops, CMSG_DATA(c), sizeof(hops));
+	if (ra_is_solicit(buf, (size_t)n, hops) && ra_send(fd, &r->rc, NULL) < 0)
+		log_warn("router advertisement on %s", r->rc.ifname);
+}
+
+static void
+setup_ra(void)
+{
+	const struct conf *cf = &D->conf->raw;
+	struct nl_sock nl;
+	struct nl_addr_info *a = NULL;
+	struct nl_link_info *links = NULL;
+	struct nl_err nerr;
+	size_t na = 0, nlinks = 0, i, k;
+
+	if (!conf_section_find(cf, "ra", NULL))
+		return;
+	if (nl_open(&nl, NETLINK_ROUTE) < 0 || nl_addr_dump(&nl, AF_INET6, &a, &na, &nerr) < 0 ||
+	    nl_link_dump(&nl, &links, &nlinks, &nerr) < 0)
+		die("reading interface addresses: %s", strerror(errno));
+	nl_close(&nl);
+	for (i = 0; i < cf->nsect; i++) {
+		const struct conf_section *sec = &cf->sect[i];
+		uint8_t addrs[8][16];
+		int naddrs = 0, idx;
+		char zone[DNS_NAME_TEXT], dom[DNS_NAME_TEXT];
+		const char *domains[2] = { zone, dom };
+		struct dns_name iz;
+		struct conf_err err;
+		struct rad *r;
+
+		if (strcasecmp(sec->name, "ra"))
+			continue;
+		idx = (int)if_nametoindex(sec->arg);
+		for (k = 0; k < na && naddrs < 8; k++)
+			if (a[k].index == idx && a[k].scope == 0 && a[k].addr.plen == 64)
+				memcpy(addrs[naddrs++], a[k].addr.a, 16);
+		dns_name_prepend(&iz, sec->arg, strlen(sec->arg), &D->conf->host_zone);
+		dns_name_to_text(&iz, zone);
+		zone[strlen(zone) - 1] = '\0';
+		dns_name_to_text(&D->conf->domain, dom);
+		dom[strlen(dom) - 1] = '\0';
+		D->ra = xrealloc(D->ra, (size_t)(D->nra + 1) * sizeof(*D->ra));
+		r = &D->ra[D->nra];
+		memset(r, 0, sizeof(*r));
+		if (ra_conf_parse(&r->rc, cf, sec, (const uint8_t (*)[16])addrs, naddrs, domains, 2, &err) < 0)
+			die("%s:%d: %s", err.file, err.line, err.msg);
+		for (k = 0; k < nlinks; k++)
+			if (links[k].index == idx && links[k].maclen == 6) {
+				memcpy(r->rc.mac, links[k].mac, 6);
+				r->rc.have_mac = 1;
+			}
+		r->fd = ra_socket(&r->rc);
+		if (r->fd < 0)
+			die_errno("router advertisements on %s", sec->arg);
+		D->nra++;
+		log_info("router advertisements on %s", sec->arg);
+	}
+	free(a);
+	free(links);
+}
+
 static void
 on_hup(struct ev_handle *h, int signo, void *arg)
 {
 	struct dns_conf *nc = xcalloc(1, sizeof(*nc));
 	struct dns_server ns;
 	struct conf_err err;
+	int i;
 
 	log_info("reloading %s", D->conf_path);
 	compact_journals();
@@ -427,6 +709,11 @@ on_hup(struct ev_handle *h, int signo, void *arg)
 	if (nc->nlisten != D->conf->nlisten ||
 	    memcmp(nc->listen, D->conf->listen, sizeof(nc->listen[0]) * (size_t)nc->nlisten))
 		log_warnx("listen addresses changed: they take effect on restart");
+	/* The zones DHCP made for itself are not in the file: make them again. */
+	for (i = 0; i < D->ndhcp; i++)
+		if (!dns_conf_zone(nc, &ns, &D->dhcp[i].rev, &err))
+			log_warnx("%s", err.msg);
+	dns_server_sync_ptrs(&ns);
 	dns_server_free(&D->srv);
 	D->srv = ns;
 	if (D->res)
@@ -521,9 +808,23 @@ serve(int argc, char **argv)
 		D->fds[D->nfds++] = listen_on(&D->conf->listen[i], SOCK_DGRAM);
 		D->fds[D->nfds++] = listen_on(&D->conf->listen[i], SOCK_STREAM);
 	}
+	setup_dhcp();
+	setup_ra();
 	D->ev = ev_new();
 	if (!D->ev)
 		die_errno("event loop");
+	for (i = 0; i < D->ndhcp; i++)
+		if (!ev_io_add(D->ev, D->dhcp[i].fd, EPOLLIN, on_dhcp, &D->dhcp[i]))
+			die_errno("event loop");
+	if (D->ndhcp)
+		ev_unref(ev_timer_add(D->ev, 30000, 30000, on_dhcp_timer, NULL));
+	for (i = 0; i < D->nra; i++) {
+		if (!ev_io_add(D->ev, D->ra[i].fd, EPOLLIN, on_rs, &D->ra[i]))
+			die_errno("event loop");
+		/* the first one soon, then every interval */
+		D->ra[i].timer = ev_timer_add(D->ev, 100, 0, on_ra_timer, &D->ra[i]);
+		ev_unref(D->ra[i].timer);
+	}
 	for (i = 0; i < D->nfds; i++)
 		if (!ev_io_add(D->ev, D->fds[i], EPOLLIN, i % 2 ? on_accept : on_udp, NULL))
 			die_errno("event loop");

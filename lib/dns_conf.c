@@ -42,8 +42,35 @@ static const struct conf_key_spec deleg_keys[] = {
 	{ "address", CONF_STR, CONF_MULTI, 0, 0 },
 	{ NULL, 0, 0, 0, 0 },
 };
+static const struct conf_key_spec dhcp_keys[] = {
+	{ "range", CONF_STR, 0, 0, 0 },
+	{ "router", CONF_STR, 0, 0, 0 },
+	{ "dns", CONF_STR, 0, 0, 0 },
+	{ "domain", CONF_STR, 0, 0, 0 },
+	{ "lease", CONF_MSEC, 0, 0, 0 },
+	{ "static", CONF_STR, CONF_MULTI, 0, 0 },
+	{ "route", CONF_STR, CONF_MULTI, 0, 0 },
+	{ NULL, 0, 0, 0, 0 },
+};
+static const struct conf_key_spec ra_keys[] = {
+	{ "prefix", CONF_STR, CONF_MULTI, 0, 0 },
+	{ "rdnss", CONF_STR, CONF_MULTI, 0, 0 },
+	{ "dnssl", CONF_STR, CONF_MULTI, 0, 0 },
+	{ "interval", CONF_MSEC, 0, 0, 0 },
+	{ "lifetime", CONF_MSEC, 0, 0, 0 },
+	{ "mtu", CONF_INT, 0, 1280, 65535 },
+	{ NULL, 0, 0, 0, 0 },
+};
+static const struct conf_key_spec mdns_keys[] = {
+	{ "service", CONF_STR, CONF_MULTI, 0, 0 },
+	{ "name", CONF_STR, 0, 0, 0 },
+	{ NULL, 0, 0, 0, 0 },
+};
 static const struct conf_section_spec schema[] = {
 	{ "server", CONF_NOARG, server_keys },
+	{ "dhcp", CONF_ARG | CONF_MULTI, dhcp_keys },
+	{ "ra", CONF_ARG | CONF_MULTI, ra_keys },
+	{ "mdns", CONF_ARG | CONF_MULTI, mdns_keys },
 	{ "zone", CONF_ARG | CONF_MULTI, zone_keys },
 	{ "interface", CONF_ARG | CONF_MULTI, iface_keys },
 	{ "delegate", CONF_ARG | CONF_MULTI, deleg_keys },
@@ -407,6 +434,33 @@ dns_server_free(struct dns_server *s)
 	s->nkeys = 0;
 }
 
+struct dns_zone *
+dns_conf_zone(const struct dns_conf *c, struct dns_server *s, const struct dns_name *origin,
+	      struct conf_err *err)
+{
+	struct dns_zone *z;
+	struct dns_name ns;
+
+	for (z = s->zones; z; z = z->next)
+		if (dns_name_equal(&z->origin, origin))
+			return z;
+	z = zone_get(s, origin);
+	if (!z) {
+		conf_errf(err, c->raw.file, 0, "out of memory");
+		return NULL;
+	}
+	z->dynamic = 1;
+	dns_name_prepend(&ns, "ns", 2, &c->host_zone);
+	if (dns_zone_default_soa(z, &ns, 3600) < 0) {
+		conf_errf(err, c->raw.file, 0, "out of memory");
+		return NULL;
+	}
+	journal_path(c, z);
+	if (dns_journal_replay(z, err) < 0)
+		return NULL;
+	return z;
+}
+
 int
 dns_conf_build(const struct dns_conf *c, struct dns_server *s, struct conf_err *err)
 {
@@ -446,6 +500,26 @@ dns_conf_build(const struct dns_conf *c, struct dns_server *s, struct conf_err *
 					!strcasecmp(sec->name, "delegate") ? &c->domain : NULL, &origin) < 0) {
 			conf_errf(err, c->raw.file, sec->line, "%s: bad name", sec->arg);
 			goto fail;
+		}
+		if (!strcasecmp(sec->name, "dhcp") || !strcasecmp(sec->name, "ra") ||
+		    !strcasecmp(sec->name, "mdns")) {
+			struct dns_name iz;
+
+			/* Interface names are single labels here. */
+			if (!strcasecmp(sec->name, "dhcp") &&
+			    (strchr(sec->arg, '.') || conf_name(sec->arg, &c->host_zone, &iz) < 0)) {
+				conf_errf(err, c->raw.file, sec->line, "[dhcp %s]: not an interface name",
+					  sec->arg);
+				goto fail;
+			}
+			if (!strcasecmp(sec->name, "dhcp")) {
+				struct dns_zone *dz = zone_get(s, &iz);
+
+				if (!dz)
+					goto nomem;
+				dz->dynamic = 1;
+			}
+			continue;
 		}
 		if (!strcasecmp(sec->name, "zone")) {
 			const char *file = conf_get(sec, "file");

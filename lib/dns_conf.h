@@ -27,6 +27,12 @@
  *	[interface br0]              one zone per interface: br0.HOST.DOMAIN, dynamic,
  *	subnet = 192.168.1.0/24      and the reverse zones of its subnets (repeatable)
  *
+ *	[dhcp br0]                   a DHCPv4 server on br0 (lib/dhcp.h): range, router,
+ *	                             dns, domain, lease, static, route; its clients'
+ *	                             names go into br0.HOST.DOMAIN
+ *	[ra br0]                     router advertisements on br0 (lib/ra.h)
+ *	[mdns br0]                   mDNS on br0 (lib/mdns.h)
+ *
  *	[delegate beta]              a child of the home domain: NS and glue
  *	ns = ns.beta.home.arpa
  *	address = 10.0.1.2           (repeatable)
@@ -76,6 +82,10 @@ int dns_conf_load(struct dns_conf *c, const char *path, struct conf_err *err);
 void dns_conf_free(struct dns_conf *c);
 /* The configuration with every default filled in (what -n prints). */
 int dns_conf_print(const struct dns_conf *c, struct buf *out);
+
+/* Make sure a zone exists (dynamic, with its journal replayed). */
+struct dns_zone *dns_conf_zone(const struct dns_conf *c, struct dns_server *s,
+			       const struct dns_name *origin, struct conf_err *err);
 
 /* Build the server: zones (files, journals, defaults, delegations, PTRs).
  * Nothing is half-built on failure. */

@@ -693,3 +693,54 @@ out:
 	dns_msg_free(&m);
 	return rc;
 }
+
+int
+dns_server_register(struct dns_server *s, const struct dns_name *name, const uint8_t *addr,
+		    size_t len, uint32_t ttl)
+{
+	struct dns_zone *z = dns_server_zone(s, name);
+	uint16_t type = len == 4 ? DNS_T_A : DNS_T_AAAA;
+	struct dns_rrset *set;
+	struct buf j = BUF_INIT;
+	int r = 0;
+
+	if (!z || !z->dynamic || (len != 4 && len != 16)) {
+		errno = z ? EPERM : ENOENT;
+		return -1;
+	}
+	set = dns_node_rrset(dns_zone_find(z, name), type);
+	if (set && addr && set->n == 1 && set->rd->len == len && !memcmp(set->rd->data, addr, len))
+		return 0;	/* already so */
+	if (set) {
+		struct dns_rdata *x;
+
+		for (x = set->rd; x; x = x->next)
+			mirror_ptr(s, 0, name, type, x->data, x->len, 0);
+		dns_zone_del(z, name, type, NULL, 0);
+		journal_add(&j, '-', name, 0, type, NULL, 0);
+	}
+	if (addr) {
+		if (dns_zone_add(z, name, type, ttl, addr, (uint16_t)len) < 0) {
+			r = -1;
+		} else {
+			journal_add(&j, '+', name, ttl, type, addr, len);
+			mirror_ptr(s, 1, name, type, addr, len, ttl);
+		}
+	}
+	if (j.len) {
+		const struct dns_rdata *soa;
+		uint32_t sttl;
+
+		dns_zone_bump_serial(z);
+		soa = dns_zone_soa(z, &sttl);
+		if (soa) {
+			buf_adds(&j, "= ");
+			dns_rr_print(&j, &z->origin, sttl, DNS_T_SOA, soa->data, soa->len);
+			buf_addc(&j, '\n');
+		}
+		if (dns_journal_append(z, j.data, j.len) < 0)
+			r = -1;
+	}
+	buf_free(&j);
+	return r;
+}

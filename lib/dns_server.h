@@ -51,6 +51,12 @@ struct dns_zone *dns_server_zone(const struct dns_server *s, const struct dns_na
  * we serve (after loading). */
 void dns_server_sync_ptrs(struct dns_server *s);
 
+/* Point name at addr (4 or 16 bytes), replacing its addresses of that
+ * family, or (addr NULL, len 4 or 16) remove them; PTRs follow, the
+ * change is journaled. For DHCP leases and registrations. */
+int dns_server_register(struct dns_server *s, const struct dns_name *name, const uint8_t *addr,
+			size_t len, uint32_t ttl);
+
 /* A reverse name for an address: 4.3.2.1.in-addr.arpa or the nibbles of
  * ip6.arpa. */
 int dns_reverse_name(const uint8_t *addr, size_t len, struct dns_name *out);
