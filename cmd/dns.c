@@ -27,6 +27,7 @@
 #include "dns_server.h"
 #include "dhcp.h"
 #include "ra.h"
+#include "mdns.h"
 #include "ipaddr.h"
 #include "nl_route.h"
 #include "ev.h"
@@ -82,6 +83,11 @@ struct daemon {
 	int ndhcp;
 	struct rad *ra;
 	int nra;
+	struct mdnsd {
+		struct mdns *m;
+		struct dns_name zone;
+	} *mdns;
+	int nmdns;
 	const char *conf_path;
 	struct dns_conf *conf;
 	struct dns_server srv;
@@ -690,6 +696,48 @@ setup_ra(void)
 	free(links);
 }
 
+/* ---- mDNS ---- */
+
+static const struct dns_zone *
+mdns_zone(void *arg)
+{
+	struct dns_name *zn = arg;
+	struct dns_zone *z;
+
+	/* looked up each time: a reload replaces the zones */
+	for (z = D->srv.zones; z; z = z->next)
+		if (dns_name_equal(&z->origin, zn))
+			return z;
+	return NULL;
+}
+
+static void
+setup_mdns(void)
+{
+	const struct conf *cf = &D->conf->raw;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < cf->nsect; i++)
+		n += !strcasecmp(cf->sect[i].name, "mdns");
+	if (!n)
+		return;
+	D->mdns = xcalloc((size_t)n, sizeof(*D->mdns));
+	for (i = 0; i < cf->nsect; i++) {
+		const struct conf_section *sec = &cf->sect[i];
+		struct mdnsd *md = &D->mdns[D->nmdns];
+		struct conf_err err;
+
+		if (strcasecmp(sec->name, "mdns"))
+			continue;
+		dns_name_prepend(&md->zone, sec->arg, strlen(sec->arg), &D->conf->host_zone);
+		md->m = mdns_new(D->ev, cf, sec, D->conf->host, mdns_zone, &md->zone, &err);
+		if (!md->m)
+			die("%s:%d: %s", err.file, err.line, err.msg);
+		D->nmdns++;
+	}
+}
+
 static void
 on_hup(struct ev_handle *h, int signo, void *arg)
 {
@@ -833,6 +881,7 @@ serve(int argc, char **argv)
 		if (!D->res)
 			die_errno("resolver");
 	}
+	setup_mdns();
 	ev_unref(ev_signal_add(D->ev, SIGHUP, on_hup, NULL));
 	ev_signal_add(D->ev, SIGTERM, on_term, NULL);
 	ev_signal_add(D->ev, SIGINT, on_term, NULL);
@@ -874,6 +923,8 @@ serve(int argc, char **argv)
 			 D->conf->recurse ? ", resolving" : "");
 	}
 	ev_run(D->ev);
+	for (i = 0; i < D->nmdns; i++)
+		mdns_free(D->mdns[i].m);	/* goodbye packets */
 	compact_journals();
 	return 0;
 }
