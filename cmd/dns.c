@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +96,13 @@ struct daemon {
 	struct dns_resolver *res;
 	int fds[2 * DNS_CONF_MAX_ADDRS];
 	int nfds;
+	int *workfds, nworkfds;
+	/* UDP worker threads answer from the zones under a read lock; what
+	 * needs the main loop (updates, recursion) comes to it by a queue. */
+	pthread_rwlock_t lock;
+	pthread_mutex_t qlock;
+	struct qitem *queue, **qtail;
+	int qfd;			/* eventfd: something is queued */
 	unsigned nconns;
 	uint8_t out[65535 + 2];
 };
@@ -208,53 +217,188 @@ handle(const uint8_t *pkt, size_t len, int tcp, uint8_t *out, size_t *outlen, in
 	return r;
 }
 
+struct qitem {
+	struct qitem *next;
+	int fd;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	size_t len;
+	uint8_t pkt[];
+};
+
+/* From a worker: this request is for the main loop. */
+static void
+enqueue(int fd, const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer,
+	socklen_t peerlen)
+{
+	struct qitem *q = malloc(sizeof(*q) + len);
+	uint64_t one = 1;
+
+	if (!q)
+		return;
+	q->next = NULL;
+	q->fd = fd;
+	memcpy(&q->peer, peer, peerlen);
+	q->peerlen = peerlen;
+	q->len = len;
+	memcpy(q->pkt, pkt, len);
+	pthread_mutex_lock(&D->qlock);
+	*D->qtail = q;
+	D->qtail = &q->next;
+	pthread_mutex_unlock(&D->qlock);
+	if (write(D->qfd, &one, sizeof(one)) < 0)
+		log_debug("queue wake-up: %s", strerror(errno));
+}
+
+static int
+is_update(const uint8_t *pkt, size_t len)
+{
+	return len >= 3 && DNS_OPCODE((uint16_t)(pkt[2] << 8)) == DNS_OP_UPDATE;
+}
+
+/* Answer one UDP request in the main loop and send the reply. */
+static void main_udp(int fd, const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer,
+		     socklen_t peerlen);
+
+static void
+on_queue(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	struct qitem *q;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	pthread_mutex_lock(&D->qlock);
+	q = D->queue;
+	D->queue = NULL;
+	D->qtail = &D->queue;
+	pthread_mutex_unlock(&D->qlock);
+	while (q) {
+		struct qitem *next = q->next;
+
+		main_udp(q->fd, q->pkt, q->len, &q->peer, q->peerlen);
+		free(q);
+		q = next;
+	}
+}
+
 #define BATCH 32
 #define QMAX 4096
+
+struct udpbuf {
+	uint8_t in[BATCH][QMAX];
+	uint8_t *outs;
+	struct mmsghdr msgs[BATCH], replies[BATCH];
+	struct iovec iov[BATCH], riov[BATCH];
+	struct sockaddr_storage peers[BATCH];
+};
+
+/* One batch: recvmmsg, answers, sendmmsg. worker: we are a worker
+ * thread (read lock, hand updates and recursion to the main loop). */
+static int
+udp_batch(struct udpbuf *u, int fd, int worker)
+{
+	int n, i, nr = 0;
+
+	memset(u->msgs, 0, sizeof(u->msgs));
+	for (i = 0; i < BATCH; i++) {
+		u->iov[i].iov_base = u->in[i];
+		u->iov[i].iov_len = QMAX;
+		u->msgs[i].msg_hdr.msg_iov = &u->iov[i];
+		u->msgs[i].msg_hdr.msg_iovlen = 1;
+		u->msgs[i].msg_hdr.msg_name = &u->peers[i];
+		u->msgs[i].msg_hdr.msg_namelen = sizeof(u->peers[i]);
+	}
+	n = recvmmsg(fd, u->msgs, BATCH, worker ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return n;
+	memset(u->replies, 0, sizeof(u->replies));
+	if (worker)
+		pthread_rwlock_rdlock(&D->lock);
+	for (i = 0; i < n; i++) {
+		uint8_t *out = u->outs + (size_t)nr * 65535;
+		size_t outlen = 0, len = u->msgs[i].msg_len;
+		socklen_t pl = u->msgs[i].msg_hdr.msg_namelen;
+		int r;
+
+		if (u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;	/* over 4 KiB: not a query */
+		if (worker) {
+			if (is_update(u->in[i], len)) {
+				enqueue(fd, u->in[i], len, &u->peers[i], pl);
+				continue;
+			}
+			r = dns_server_handle(&D->srv, u->in[i], len, 0, out, 65535, &outlen);
+			if (r == DNS_RECURSE)
+				enqueue(fd, u->in[i], len, &u->peers[i], pl);
+		} else {
+			r = handle(u->in[i], len, 0, out, &outlen, fd, &u->peers[i], pl, NULL);
+		}
+		if (r != DNS_ANSWER)
+			continue;
+		u->riov[nr].iov_base = out;
+		u->riov[nr].iov_len = outlen;
+		u->replies[nr].msg_hdr.msg_iov = &u->riov[nr];
+		u->replies[nr].msg_hdr.msg_iovlen = 1;
+		u->replies[nr].msg_hdr.msg_name = &u->peers[i];
+		u->replies[nr].msg_hdr.msg_namelen = pl;
+		nr++;
+	}
+	if (worker)
+		pthread_rwlock_unlock(&D->lock);
+	if (nr)
+		sendmmsg(fd, u->replies, (unsigned)nr, 0);
+	return n;
+}
+
+static struct udpbuf *
+udpbuf_new(void)
+{
+	struct udpbuf *u = xcalloc(1, sizeof(*u));
+
+	u->outs = xmalloc((size_t)BATCH * 65535);
+	return u;
+}
 
 static void
 on_udp(struct ev_handle *h, int fd, uint32_t events, void *arg)
 {
-	static uint8_t in[BATCH][QMAX];
-	static uint8_t *outs;
-	struct mmsghdr msgs[BATCH], replies[BATCH];
-	struct iovec iov[BATCH], riov[BATCH];
-	struct sockaddr_storage peers[BATCH];
-	int n, i, nr = 0;
+	static struct udpbuf *u;
 
-	if (!outs && !(outs = malloc((size_t)BATCH * 65535)))
-		return;
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < BATCH; i++) {
-		iov[i].iov_base = in[i];
-		iov[i].iov_len = QMAX;
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &peers[i];
-		msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
-	}
-	n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0)
-		return;
-	memset(replies, 0, sizeof(replies));
-	for (i = 0; i < n; i++) {
-		uint8_t *out = outs + (size_t)nr * 65535;
-		size_t outlen = 0;
+	if (!u)
+		u = udpbuf_new();
+	udp_batch(u, fd, 0);
+}
 
-		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-			continue;	/* over 4 KiB: not a query */
-		if (handle(in[i], msgs[i].msg_len, 0, out, &outlen, fd, &peers[i],
-			   msgs[i].msg_hdr.msg_namelen, NULL) != DNS_ANSWER)
-			continue;
-		riov[nr].iov_base = out;
-		riov[nr].iov_len = outlen;
-		replies[nr].msg_hdr.msg_iov = &riov[nr];
-		replies[nr].msg_hdr.msg_iovlen = 1;
-		replies[nr].msg_hdr.msg_name = &peers[i];
-		replies[nr].msg_hdr.msg_namelen = msgs[i].msg_hdr.msg_namelen;
-		nr++;
-	}
-	if (nr)
-		sendmmsg(fd, replies, (unsigned)nr, MSG_DONTWAIT);
+static void *
+udp_worker(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	struct udpbuf *u = udpbuf_new();
+
+	for (;;)
+		if (udp_batch(u, fd, 1) < 0 && errno != EINTR && errno != EAGAIN) {
+			log_warn("udp worker");
+			break;
+		}
+	return NULL;
+}
+
+static void
+main_udp(int fd, const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer,
+	 socklen_t peerlen)
+{
+	uint8_t out[65535];
+	size_t outlen = 0;
+	int upd = is_update(pkt, len), r;
+
+	if (upd)
+		pthread_rwlock_wrlock(&D->lock);
+	r = handle(pkt, len, 0, out, &outlen, fd, peer, peerlen, NULL);
+	if (upd)
+		pthread_rwlock_unlock(&D->lock);
+	if (r == DNS_ANSWER)
+		sendto(fd, out, outlen, MSG_DONTWAIT, (const struct sockaddr *)peer, peerlen);
 }
 
 static void
@@ -307,8 +451,14 @@ process_input(struct tcpconn *c)
 
 		if (c->in.len < want + 2)
 			break;
-		if (handle((const uint8_t *)c->in.data + 2, want, 1, D->out + 2, &outlen, -1, NULL, 0,
-			   c) == DNS_ANSWER) {
+		int upd = is_update((const uint8_t *)c->in.data + 2, want), r;
+
+		if (upd)
+			pthread_rwlock_wrlock(&D->lock);
+		r = handle((const uint8_t *)c->in.data + 2, want, 1, D->out + 2, &outlen, -1, NULL, 0, c);
+		if (upd)
+			pthread_rwlock_unlock(&D->lock);
+		if (r == DNS_ANSWER) {
 			D->out[0] = (uint8_t)(outlen >> 8);
 			D->out[1] = (uint8_t)outlen;
 			buf_add(&c->out, D->out, outlen + 2);
@@ -408,14 +558,18 @@ on_accept(struct ev_handle *h, int fd, uint32_t events, void *arg)
 }
 
 static int
-listen_on(const struct dns_addr *a, int type)
+listen_on(const struct dns_addr *a, int type, int shared)
 {
-	int fd = socket(a->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(a->sa.ss_family, type | (shared ? 0 : SOCK_NONBLOCK) | SOCK_CLOEXEC, 0),
+	    one = 1;
 	char s[80];
 
 	if (fd < 0)
 		die_errno("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* One socket per UDP worker: the kernel spreads clients over them. */
+	if (shared)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (a->sa.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) < 0)
@@ -443,10 +597,14 @@ dhcp_register(struct dhcpd *d, const char *name, uint32_t ip, int bound)
 {
 	struct dns_name n;
 	uint8_t a[4] = { (uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip };
+	int r;
 
 	if (!*name || dns_name_prepend(&n, name, strlen(name), &d->zone) < 0)
 		return;
-	if (dns_server_register(&D->srv, &n, bound ? a : NULL, 4, 300) < 0)
+	pthread_rwlock_wrlock(&D->lock);
+	r = dns_server_register(&D->srv, &n, bound ? a : NULL, 4, 300);
+	pthread_rwlock_unlock(&D->lock);
+	if (r < 0)
 		log_warn("registering %s", name);
 	else
 		log_info("%s %s.%s %u.%u.%u.%u", bound ? "registered" : "unregistered", name,
@@ -762,8 +920,10 @@ on_hup(struct ev_handle *h, int signo, void *arg)
 		if (!dns_conf_zone(nc, &ns, &D->dhcp[i].rev, &err))
 			log_warnx("%s", err.msg);
 	dns_server_sync_ptrs(&ns);
+	pthread_rwlock_wrlock(&D->lock);
 	dns_server_free(&D->srv);
 	D->srv = ns;
+	pthread_rwlock_unlock(&D->lock);
 	if (D->res)
 		dns_resolver_reconfigure(D->res, nc, &D->srv);
 	dns_conf_free(D->conf);
@@ -839,6 +999,13 @@ serve(int argc, char **argv)
 	if (check) {
 		struct buf out = BUF_INIT;
 
+		/* Zone files and journals are part of the configuration too. */
+		if (dns_conf_build(D->conf, &D->srv, &err) < 0) {
+			if (err.line)
+				die("%s:%d: %s", err.file, err.line, err.msg);
+			die("%s: %s", err.file, err.msg);
+		}
+		dns_server_free(&D->srv);
 		dns_conf_print(D->conf, &out);
 		fputs(buf_cstr(&out), stdout);
 		buf_free(&out);
@@ -853,13 +1020,27 @@ serve(int argc, char **argv)
 	}
 	compact_journals();
 	for (i = 0; i < D->conf->nlisten; i++) {
-		D->fds[D->nfds++] = listen_on(&D->conf->listen[i], SOCK_DGRAM);
-		D->fds[D->nfds++] = listen_on(&D->conf->listen[i], SOCK_STREAM);
+		unsigned k;
+
+		D->fds[D->nfds++] = listen_on(&D->conf->listen[i], SOCK_DGRAM, D->conf->udp_workers > 0);
+		D->fds[D->nfds++] = listen_on(&D->conf->listen[i], SOCK_STREAM, 0);
+		/* Every worker's socket is bound now, while we may still bind port 53. */
+		for (k = 0; k < D->conf->udp_workers; k++) {
+			D->workfds = xrealloc(D->workfds, (size_t)(D->nworkfds + 1) * sizeof(int));
+			D->workfds[D->nworkfds++] = k == 0 ? D->fds[D->nfds - 2] :
+					listen_on(&D->conf->listen[i], SOCK_DGRAM, 1);
+		}
 	}
 	setup_dhcp();
 	setup_ra();
 	D->ev = ev_new();
 	if (!D->ev)
+		die_errno("event loop");
+	pthread_rwlock_init(&D->lock, NULL);
+	pthread_mutex_init(&D->qlock, NULL);
+	D->qtail = &D->queue;
+	D->qfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (D->qfd < 0 || !ev_io_add(D->ev, D->qfd, EPOLLIN, on_queue, NULL))
 		die_errno("event loop");
 	for (i = 0; i < D->ndhcp; i++)
 		if (!ev_io_add(D->ev, D->dhcp[i].fd, EPOLLIN, on_dhcp, &D->dhcp[i]))
@@ -874,7 +1055,9 @@ serve(int argc, char **argv)
 		ev_unref(D->ra[i].timer);
 	}
 	for (i = 0; i < D->nfds; i++)
-		if (!ev_io_add(D->ev, D->fds[i], EPOLLIN, i % 2 ? on_accept : on_udp, NULL))
+		if (!(i % 2) && D->conf->udp_workers)
+			continue;	/* UDP belongs to the workers */
+		else if (!ev_io_add(D->ev, D->fds[i], EPOLLIN, i % 2 ? on_accept : on_udp, NULL))
 			die_errno("event loop");
 	if (D->conf->recurse) {
 		D->res = dns_resolver_new(D->ev, D->conf, &D->srv);
@@ -921,6 +1104,15 @@ serve(int argc, char **argv)
 			k++;
 		log_info("serving %d zone(s) on %d address(es)%s", k, D->conf->nlisten,
 			 D->conf->recurse ? ", resolving" : "");
+	}
+	/* Workers start last: they inherit the blocked signals and the
+	 * dropped privileges. */
+	for (i = 0; i < D->nworkfds; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, udp_worker, (void *)(intptr_t)D->workfds[i]) != 0)
+			die("cannot start UDP worker threads");
+		pthread_detach(t);
 	}
 	ev_run(D->ev);
 	for (i = 0; i < D->nmdns; i++)

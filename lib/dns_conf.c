@@ -26,6 +26,7 @@ static const struct conf_key_spec server_keys[] = {
 	{ "cache-size", CONF_INT, 0, 0, 10000000 },
 	{ "tcp-idle", CONF_MSEC, 0, 0, 0 },
 	{ "tcp-clients", CONF_INT, 0, 1, 100000 },
+	{ "udp-workers", CONF_INT, 0, 0, 64 },
 	{ NULL, 0, 0, 0, 0 },
 };
 static const struct conf_key_spec zone_keys[] = {
@@ -257,6 +258,14 @@ dns_conf_load(struct dns_conf *c, const char *path, struct conf_err *err)
 	if (conf_get_int(&c->raw, s, "tcp-clients", 128, 1, 100000, &n, err) < 0)
 		goto fail;
 	c->tcp_clients = (uint32_t)n;
+	{
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (conf_get_int(&c->raw, s, "udp-workers", cores > 1 ? (cores > 8 ? 8 : cores) : 0, 0,
+				 64, &n, err) < 0)
+			goto fail;
+		c->udp_workers = (unsigned)n;
+	}
 	c->tcp_idle_ms = 10000;
 	if ((kv = conf_get_kv(s, "tcp-idle")))
 		str_to_msec(kv->val, &c->tcp_idle_ms);
@@ -329,8 +338,10 @@ dns_conf_print(const struct dns_conf *c, struct buf *out)
 	buf_addf(out, "state = %s\n", c->state);
 	if (c->user[0])
 		buf_addf(out, "user = %s\n", c->user);
-	buf_addf(out, "edns-size = %u\ncache-size = %u\ntcp-idle = %llums\ntcp-clients = %u\n",
-		 c->edns_size, c->cache_size, (unsigned long long)c->tcp_idle_ms, c->tcp_clients);
+	buf_addf(out, "edns-size = %u\ncache-size = %u\ntcp-idle = %llums\ntcp-clients = %u\n"
+		 "udp-workers = %u\n",
+		 c->edns_size, c->cache_size, (unsigned long long)c->tcp_idle_ms, c->tcp_clients,
+		 c->udp_workers);
 	for (k = 0; k < c->raw.nsect; k++) {
 		const struct conf_section *s = &c->raw.sect[k];
 		size_t j;

@@ -17,6 +17,7 @@
  *	cache-size = 10000           resolver cache entries
  *	tcp-idle = 10s
  *	tcp-clients = 128
+ *	udp-workers = 2              UDP threads (default: one per core, 0 on one core)
  *
  *	[zone NAME]                  more zones
  *	Names are absolute (the final dot optional); [interface] and [delegate]
@@ -70,6 +71,7 @@ struct dns_conf {
 	uint32_t cache_size;
 	uint64_t tcp_idle_ms;
 	uint32_t tcp_clients;
+	unsigned udp_workers;	/* UDP threads; 0: the main loop reads UDP */
 	struct dns_key keys[8];
 	int nkeys;
 };

@@ -138,7 +138,7 @@ referral(struct answer *a, struct dns_node *cut)
 
 	a->aa = 0;
 	a->referral = 1;
-	add_set(a, 2, &cut->name, ns);
+	add_set(a, 2, dns_node_name(cut), ns);
 	additional(a, ns);
 }
 
@@ -427,8 +427,8 @@ dns_server_sync_ptrs(struct dns_server *s)
 
 						if (dns_reverse_name(r->data, r->len, &rev) == 0 &&
 						    (rz = dns_server_zone(s, &rev)))
-							dns_zone_add(rz, &rev, DNS_T_PTR, set->ttl, n->name.data,
-								     n->name.len);
+							dns_zone_add(rz, &rev, DNS_T_PTR, set->ttl, n->name_data,
+								     n->name_len);
 					}
 				}
 			}
@@ -597,7 +597,7 @@ axfr(struct answer *a)
 
 			for (set = n->sets; set; set = set->next)
 				if (set->type != DNS_T_SOA)
-					add_set(a, 1, &n->name, set);
+					add_set(a, 1, dns_node_name(n), set);
 		}
 	}
 	dns_w_rr(a->w, 1, &z->origin, DNS_T_SOA, DNS_C_IN, ttl, soa->data, soa->len);

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,7 @@ dns_zone_find(const struct dns_zone *z, const struct dns_name *name)
 	struct dns_node *n;
 
 	for (n = z->tab[bucket(z, name)]; n; n = n->hnext)
-		if (dns_name_equal(&n->name, name))
+		if (dns_name_equal(dns_node_name(n), name))
 			return n;
 	return NULL;
 }
@@ -119,7 +120,7 @@ grow(struct dns_zone *z)
 
 		while (n) {
 			struct dns_node *next = n->hnext;
-			size_t b = dns_name_hash(&n->name, z->seed) & (nb - 1);
+			size_t b = dns_name_hash(dns_node_name(n), z->seed) & (nb - 1);
 
 			n->hnext = t[b];
 			t[b] = n;
@@ -154,10 +155,11 @@ node_get(struct dns_zone *z, const struct dns_name *name)
 	}
 	if (z->nnodes >= z->nbuckets * 2 && grow(z) < 0)
 		return NULL;
-	n = calloc(1, sizeof(*n));
+	n = calloc(1, sizeof(*n) + lname.len);
 	if (!n)
 		return NULL;
-	n->name = lname;
+	n->name_len = lname.len;
+	memcpy(n->name_data, lname.data, lname.len);
 	n->parent = parent;
 	b = bucket(z, &lname);
 	n->hnext = z->tab[b];
@@ -171,7 +173,7 @@ node_get(struct dns_zone *z, const struct dns_name *name)
 static void
 node_unlink(struct dns_zone *z, struct dns_node *n)
 {
-	struct dns_node **pp = &z->tab[bucket(z, &n->name)];
+	struct dns_node **pp = &z->tab[bucket(z, dns_node_name(n))];
 
 	while (*pp && *pp != n)
 		pp = &(*pp)->hnext;
@@ -459,7 +461,7 @@ canon_cmp(const struct dns_name *a, const struct dns_name *b)
 static int
 cmp_nodes(const void *x, const void *y)
 {
-	return canon_cmp(&(*(struct dns_node *const *)x)->name, &(*(struct dns_node *const *)y)->name);
+	return canon_cmp(dns_node_name(*(struct dns_node *const *)x), dns_node_name(*(struct dns_node *const *)y));
 }
 
 static int
@@ -502,7 +504,7 @@ dns_zone_print(const struct dns_zone *z, struct buf *out)
 			struct dns_rdata *r;
 
 			for (r = sets[a]->rd; r; r = r->next) {
-				dns_rr_print(out, &v[i]->name, sets[a]->ttl, sets[a]->type, r->data, r->len);
+				dns_rr_print(out, dns_node_name(v[i]), sets[a]->ttl, sets[a]->type, r->data, r->len);
 				buf_addc(out, '\n');
 			}
 		}
@@ -880,15 +882,15 @@ diff(struct buf *out, const struct dns_zone *a, const struct dns_zone *b, char o
 				if (s->type == DNS_T_SOA)
 					continue;
 				for (r = s->rd; r; r = r->next) {
-					if (has_record(b, &n->name, s->type, r, s->ttl))
+					if (has_record(b, dns_node_name(n), s->type, r, s->ttl))
 						continue;
 					if (op == '+') {
 						buf_adds(out, "+ ");
-						dns_rr_print(out, &n->name, s->ttl, s->type, r->data, r->len);
+						dns_rr_print(out, dns_node_name(n), s->ttl, s->type, r->data, r->len);
 					} else {
 						char t[DNS_NAME_TEXT], tb[16];
 
-						buf_addf(out, "- %s %s ", dns_name_to_text(&n->name, t),
+						buf_addf(out, "- %s %s ", dns_name_to_text(dns_node_name(n), t),
 							 dns_type_name(s->type, tb));
 						dns_rdata_to_text(s->type, r->data, r->len, out);
 					}

@@ -32,10 +32,20 @@ struct dns_rrset {
 struct dns_node {
 	struct dns_node *hnext;
 	struct dns_node *parent;	/* NULL at the apex */
-	struct dns_name name;		/* lowercased */
 	struct dns_rrset *sets;
 	unsigned below;			/* descendants that hold data */
+	/* The lowercased name, allocated only as long as it is (100k names
+	 * would otherwise carry 25 MB of unused name buffers); read it as a
+	 * struct dns_name through dns_node_name(), which has this layout. */
+	uint8_t name_len;
+	uint8_t name_data[];
 };
+
+static inline const struct dns_name *
+dns_node_name(const struct dns_node *n)
+{
+	return (const struct dns_name *)(const void *)&n->name_len;
+}
 
 struct dns_zone {
 	struct dns_zone *next;

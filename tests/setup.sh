@@ -5,7 +5,8 @@
 set -u
 # command:package pairs; a command may be a path.
 need="ip:iproute2 file:file clang:clang chroot:coreutils timeout:coreutils
-nft:nftables jq:jq socat:socat
+nft:nftables jq:jq socat:socat dig:bind9-dnsutils nsupdate:bind9-dnsutils
+kdig:knot-dnsutils unbound:unbound busybox:busybox rdisc6:ndisc6
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
 missing=""
 for p in $need; do
