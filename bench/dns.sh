@@ -17,6 +17,7 @@ if [ -z "${LAB_BENCH_INNER:-}" ]; then
 fi
 ip link set lo up
 w=$(mktemp -d)
+chmod 755 "$w"	# lab dns runs as nobody once bound
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf $w' EXIT
 
 zone() {	# count file hostsfile

@@ -54,6 +54,7 @@ const char dns_usage[] =
 	"        -v       more detail (repeatable)\n"
 	"        -n       check the configuration, print it normalised, exit\n"
 	"        SIGHUP reloads; a bad new configuration keeps the old one serving.\n"
+	"        SIGUSR1 logs the resolver's counters.\n"
 	"add     send an UPDATE that adds a record (zone found with an SOA query)\n"
 	"rm      delete a name, an RRset, or one record\n"
 	"ls      list a zone (AXFR over TCP, from this machine)\n"
@@ -932,6 +933,25 @@ on_hup(struct ev_handle *h, int signo, void *arg)
 	log_info("reloaded");
 }
 
+/* SIGUSR1: what the resolver has done, one line. */
+static void
+on_usr1(struct ev_handle *h, int signo, void *arg)
+{
+	struct dns_resolver_stats st;
+
+	if (!D->res) {
+		log_info("stats: no resolver");
+		return;
+	}
+	dns_resolver_stats(D->res, &st);
+	log_info("stats: queries %llu hits %llu misses %llu upstream %llu coalesced %llu "
+		 "dropped-public %llu failures %llu cached %zu",
+		 (unsigned long long)st.queries, (unsigned long long)st.hits,
+		 (unsigned long long)st.misses, (unsigned long long)st.upstream,
+		 (unsigned long long)st.coalesced, (unsigned long long)st.dropped_public,
+		 (unsigned long long)st.failures, st.entries);
+}
+
 static void
 on_term(struct ev_handle *h, int signo, void *arg)
 {
@@ -946,7 +966,7 @@ drop_privileges(const char *user, const char *state)
 {
 	struct passwd *pw;
 
-	if (geteuid() != 0 || !*user)
+	if (geteuid() != 0 || !*user || !strcmp(user, "root"))
 		return;
 	pw = getpwnam(user);
 	if (!pw)
@@ -964,6 +984,10 @@ drop_privileges(const char *user, const char *state)
 		die_errno("dropping privileges to %s", user);
 	if (setuid(0) == 0)
 		die("could still regain root after dropping to %s", user);
+	/* Journals and leases must stay writable: find out now, not at the
+	 * first update. */
+	if (access(state, W_OK | X_OK) < 0)
+		die("%s: not writable as %s (its parent folders must be searchable too)", state, user);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	log_info("running as %s", user);
 }
@@ -1066,6 +1090,7 @@ serve(int argc, char **argv)
 	}
 	setup_mdns();
 	ev_unref(ev_signal_add(D->ev, SIGHUP, on_hup, NULL));
+	ev_unref(ev_signal_add(D->ev, SIGUSR1, on_usr1, NULL));
 	ev_signal_add(D->ev, SIGTERM, on_term, NULL);
 	ev_signal_add(D->ev, SIGINT, on_term, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -270,7 +270,8 @@ dns_conf_load(struct dns_conf *c, const char *path, struct conf_err *err)
 	if ((kv = conf_get_kv(s, "tcp-idle")))
 		str_to_msec(kv->val, &c->tcp_idle_ms);
 	str_copy(c->state, (v = conf_get(s, "state")) ? v : "/var/lib/lab/dns", sizeof(c->state));
-	str_copy(c->user, (v = conf_get(s, "user")) ? v : "", sizeof(c->user));
+	/* Root is given up after binding; "user = root" keeps it. */
+	str_copy(c->user, (v = conf_get(s, "user")) ? v : "nobody", sizeof(c->user));
 	for (i = 0; s && i < s->nkv; i++) {
 		if (strcasecmp(s->kv[i].key, "key"))
 			continue;
@@ -336,8 +337,7 @@ dns_conf_print(const struct dns_conf *c, struct buf *out)
 	for (i = 0; i < c->nkeys; i++)
 		buf_addf(out, "key = hmac-sha256:%s:(secret)\n", dns_name_to_text(&c->keys[i].name, t));
 	buf_addf(out, "state = %s\n", c->state);
-	if (c->user[0])
-		buf_addf(out, "user = %s\n", c->user);
+	buf_addf(out, "user = %s\n", c->user);
 	buf_addf(out, "edns-size = %u\ncache-size = %u\ntcp-idle = %llums\ntcp-clients = %u\n"
 		 "udp-workers = %u\n",
 		 c->edns_size, c->cache_size, (unsigned long long)c->tcp_idle_ms, c->tcp_clients,

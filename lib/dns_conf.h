@@ -13,6 +13,7 @@
  *	key = hmac-sha256:NAME:B64   TSIG keys for UPDATE (repeatable)
  *	state = /var/lib/lab/dns     journals of dynamic changes
  *	user = nobody                run as this user once the sockets are open
+ *	                             (the default; "root" keeps root)
  *	edns-size = 1232
  *	cache-size = 10000           resolver cache entries
  *	tcp-idle = 10s

@@ -31,6 +31,7 @@ host = alpha
 recurse = yes
 upstream = 10.0.0.53:53
 state = $w/state
+user = nobody
 edns-size = 1232
 cache-size = 10000
 tcp-idle = 10000ms

@@ -17,6 +17,7 @@ for t in ip dig nsupdate; do
 	have $t || { skip "dns" "needs $t"; exit 0; }
 done
 work=$(mktemp -d)
+chmod 755 "$work"	# the servers run as nobody
 on_exit "rm -rf $work"
 KEY="hmac-sha256:labtest:$(head -c 32 /dev/urandom | base64)"
 
@@ -100,6 +101,7 @@ parent = 10.53.1.1
 upstream = 10.53.1.1
 key = $KEY
 state = $work/alpha
+tcp-idle = 1s
 [zone alpha.home.arpa]
 file = $work/alpha.zone
 dynamic = yes
@@ -187,6 +189,10 @@ testing "TCP pipelining: two queries in one write, two answers" \
 	"printf '\000\045\000\001\001\000\000\001\000\000\000\000\000\000\003www\005alpha\004home\004arpa\000\000\001\000\001\000\045\000\002\001\000\000\001\000\000\000\000\000\000\003www\005alpha\004home\004arpa\000\000\034\000\001' | n alpha socat -t2 - TCP:$A:53 | od -An -tx1 | tr -d ' \n' | grep -o 'c00c00' | wc -l" "2
 " "" ""
 
+testing "an idle TCP connection is closed" \
+	"n alpha timeout 5 socat -u TCP:$A:53 - >/dev/null 2>&1; echo \$?" "0
+" "" ""
+
 # Dynamic updates: nsupdate and lab dns add, signed; PTR follows.
 testing "nsupdate adds with TSIG" \
 	"printf 'server $A\nzone alpha.home.arpa\nupdate add new.alpha.home.arpa 60 A 192.168.50.50\nsend\n' | n alpha nsupdate -y '$KEY'; echo \$?" "0
@@ -237,6 +243,29 @@ t1=$(n beta dig +short +ttlid @10.53.1.3 www.example.com A | awk '{print $2}')
 sleep 1.1
 t2=$(n beta dig +noall +answer @10.53.1.3 www.example.com A | awk '{print $2}')
 if [ -n "$t2" ] && [ "$t2" -lt 100 ]; then pass "cached answers count their TTL down ($t2)"; else fail "cached answers count their TTL down" "ttl $t2"; fi
+
+# Many clients, one new name: one question upstream (cache or coalescing).
+bpid=$(cat "$work/beta.pid")
+upstream() {
+	kill -USR1 "$bpid"
+	sleep 0.2
+	grep 'stats:' "$work/beta.log" | tail -n 1 | sed 's/.*upstream \([0-9]*\).*/\1/'
+}
+u0=$(upstream)
+pids=""
+i=0
+while [ $i -lt 20 ]; do
+	n beta dig +short @10.53.1.3 fresh.example.com A >/dev/null &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+wait $pids
+u1=$(upstream)
+if [ -n "$u0" ] && [ $((u1 - u0)) = 1 ]; then
+	pass "20 clients asking one new name: one upstream query"
+else
+	fail "20 clients asking one new name: one upstream query" "upstream before $u0, after $u1"
+fi
 
 if have unbound; then
 	cat >"$work/unbound.conf" <<U
