@@ -95,6 +95,7 @@ cat >"$work/alpha.conf" <<C
 [server]
 listen = 10.53.1.2
 listen = 127.0.0.1
+listen = [::1]:53
 host = alpha
 address = 10.53.1.2
 parent = 10.53.1.1
@@ -137,6 +138,9 @@ A=10.53.1.2
 testing "A" "q alpha $A www.alpha.home.arpa A" "192.168.50.10
 " "" ""
 testing "AAAA" "q alpha $A www.alpha.home.arpa AAAA" "fd00:50::10
+" "" ""
+testing "over IPv6, UDP and TCP" "q alpha ::1 www.alpha.home.arpa A; n alpha dig +tcp +short @::1 www.alpha.home.arpa A" "192.168.50.10
+192.168.50.10
 " "" ""
 testing "CNAME chased inside the zone" "q alpha $A alias.alpha.home.arpa A" "www.alpha.home.arpa.
 192.168.50.10
