@@ -2,12 +2,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 ssize_t
@@ -254,4 +257,99 @@ fs_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+int
+fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how;
+	long fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(unsigned)flags | O_CLOEXEC;
+	how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	do
+		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return (int)fd;
+}
+
+int
+fs_mkdir_in_root(int rootfd, const char *path, mode_t mode)
+{
+	char tmp[4096], *p, *next;
+	int dfd, nfd;
+
+	if (str_copy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	dfd = fs_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
+	for (p = tmp; dfd >= 0 && *p; p = next) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		next = p + strcspn(p, "/");
+		if (*next)
+			*next++ = '\0';
+		nfd = fs_open_in_root(dfd, p, O_PATH | O_DIRECTORY, 0);
+		if (nfd < 0 && errno == ENOENT) {
+			if (mkdirat(dfd, p, mode) < 0 && errno != EEXIST) {
+				close(dfd);
+				return -1;
+			}
+			nfd = fs_open_in_root(dfd, p, O_PATH | O_DIRECTORY, 0);
+		}
+		close(dfd);
+		dfd = nfd;
+	}
+	return dfd;
+}
+
+int
+fs_write_in_root(int rootfd, const char *path, const void *p, size_t n, mode_t mode)
+{
+	char dir[4096];
+	const char *leaf = strrchr(path, '/');
+	int dfd, fd, saved;
+
+	if (!leaf) {
+		dir[0] = '\0';
+		leaf = path;
+	} else {
+		if ((size_t)(leaf - path) >= sizeof(dir)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(dir, path, (size_t)(leaf - path));
+		dir[leaf - path] = '\0';
+		leaf++;
+	}
+	dfd = fs_mkdir_in_root(rootfd, dir, 0755);
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		    mode);
+	if (fd < 0 && (errno == ELOOP || errno == ENXIO || errno == EISDIR || errno == ETXTBSY)) {
+		/* A symlink (or a socket, a fifo): replace it, never follow. */
+		if (unlinkat(dfd, leaf, 0) == 0)
+			fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				    mode);
+	}
+	close(dfd);
+	if (fd < 0)
+		return -1;
+	if (fs_write_full(fd, p, n) < 0 || fchmod(fd, mode) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
 }

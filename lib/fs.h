@@ -39,6 +39,19 @@ int fs_fsync_dir(const char *path);		/* fsync the directory holding path */
 int fs_mkdir_p(const char *path, mode_t mode);
 
 /*
+ * Paths inside a directory tree that belongs to someone else (an image, a
+ * container's root): symlinks and ".." are resolved as if rootfd were "/",
+ * so nothing outside it is reached (openat2 RESOLVE_IN_ROOT).
+ */
+int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* mkdir -p below rootfd, each step resolved inside it; returns an O_PATH
+ * fd of the last directory. */
+int fs_mkdir_in_root(int rootfd, const char *path, mode_t mode);
+/* Replace the file path (below rootfd) with content: a symlink or other
+ * non-directory there is removed first, never followed. */
+int fs_write_in_root(int rootfd, const char *path, const void *p, size_t n, mode_t mode);
+
+/*
  * Advisory locks (flock) on a lock file, created if missing. Returns the
  * fd that holds the lock; closing it (fs_unlock) releases it. With
  * FS_LOCK_NB a held lock fails at once with EWOULDBLOCK.
