@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "dns.h"
+#include "dns_client.h"
 #include "dns_conf.h"
 #include "dns_resolve.h"
 #include "dns_server.h"
@@ -37,7 +38,7 @@
 #include "hash.h"
 
 #define DNS_CONF "/usr/local/etc/lab/dns/dns.conf"
-#define DNS_KEYFILE "/usr/local/etc/lab/dns/key"
+#define DNS_KEYFILE DNS_CLIENT_KEYFILE
 
 const char dns_usage[] =
 	"usage: lab dns serve [-c FILE] [-d] [-v] [-n]\n"
@@ -1149,111 +1150,10 @@ serve(int argc, char **argv)
 /* ---- clients ---- */
 
 struct client {
-	struct dns_addr server;
-	struct dns_key key;
-	int have_key;
+	struct dns_client c;
 	const char *zone;
 	uint32_t ttl;
 };
-
-/* One exchange over UDP (TCP when truncated or big). */
-static ssize_t
-exchange(const struct client *cl, const uint8_t *q, size_t qlen, uint8_t *ans, size_t cap,
-	 int force_tcp)
-{
-	char s[80];
-	int fd;
-	ssize_t n = -1;
-
-	if (!force_tcp && qlen <= 512) {
-		struct timeval tv = { 3, 0 };
-
-		fd = socket(cl->server.sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			die_errno("socket");
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		if (connect(fd, (const struct sockaddr *)&cl->server.sa, cl->server.len) < 0 ||
-		    send(fd, q, qlen, 0) < 0)
-			die_errno("%s", dns_addr_str(&cl->server, s, sizeof(s)));
-		for (;;) {
-			n = recv(fd, ans, cap, 0);
-			if (n < 0)
-				die("%s: no answer (%s)", dns_addr_str(&cl->server, s, sizeof(s)), strerror(errno));
-			if (n >= 12 && ans[0] == q[0] && ans[1] == q[1])
-				break;
-		}
-		close(fd);
-		if (!(ans[2] & (DNS_F_TC >> 8)))
-			return n;
-	}
-	{
-		struct timeval tv = { 10, 0 };
-		uint8_t hdr[2] = { (uint8_t)(qlen >> 8), (uint8_t)qlen };
-		size_t want;
-
-		fd = socket(cl->server.sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			die_errno("socket");
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		if (connect(fd, (const struct sockaddr *)&cl->server.sa, cl->server.len) < 0 ||
-		    fs_write_full(fd, hdr, 2) < 0 || fs_write_full(fd, q, qlen) < 0)
-			die_errno("%s (tcp)", dns_addr_str(&cl->server, s, sizeof(s)));
-		if (fs_read_full(fd, hdr, 2) != 2)
-			die("%s: connection closed", dns_addr_str(&cl->server, s, sizeof(s)));
-		want = (size_t)(hdr[0] << 8 | hdr[1]);
-		if (want > cap || fs_read_full(fd, ans, want) != (ssize_t)want)
-			die("%s: short answer", dns_addr_str(&cl->server, s, sizeof(s)));
-		close(fd);
-		return (ssize_t)want;
-	}
-}
-
-static uint16_t
-new_id(void)
-{
-	uint16_t id;
-
-	rand_bytes(&id, sizeof(id));
-	return id;
-}
-
-/* The zone of a name: the owner of the SOA the server gives for it. */
-static void
-find_zone(const struct client *cl, const struct dns_name *name, struct dns_name *zone)
-{
-	uint8_t q[512], a[65535];
-	struct dns_w w;
-	struct dns_msg m;
-	ssize_t n;
-	size_t i;
-	char t[DNS_NAME_TEXT];
-
-	if (cl->zone) {
-		if (dns_name_from_text(zone, cl->zone, NULL) < 0) {
-			char abs[300];
-
-			snprintf(abs, sizeof(abs), "%.250s.", cl->zone);
-			if (dns_name_from_text(zone, abs, NULL) < 0)
-				die("--zone %s: bad name", cl->zone);
-		}
-		return;
-	}
-	dns_w_init(&w, q, sizeof(q), sizeof(q));
-	dns_w_header(&w, new_id(), 0);
-	dns_w_question(&w, name, DNS_T_SOA, DNS_C_IN);
-	n = exchange(cl, q, dns_w_finish(&w), a, sizeof(a), 0);
-	if (dns_msg_parse(&m, a, (size_t)n) < 0)
-		die("malformed answer to the SOA query");
-	for (i = 0; i < m.nrr; i++)
-		if (m.rr[i].type == DNS_T_SOA && dns_name_is_sub(name, &m.rr[i].name)) {
-			*zone = m.rr[i].name;
-			dns_msg_free(&m);
-			return;
-		}
-	dns_msg_free(&m);
-	die("%s: the server is not authoritative for it (rcode %d)", dns_name_to_text(name, t),
-	    DNS_RCODE(m.flags));
-}
 
 static void
 name_arg(const char *s, struct dns_name *n)
@@ -1267,30 +1167,18 @@ name_arg(const char *s, struct dns_name *n)
 		die("%s: not a domain name", s);
 }
 
-static const char *
-rcode_name(int r)
-{
-	static const char *const n[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-					  "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
-					  "NOTZONE" };
-
-	return r >= 0 && r < 11 ? n[r] : "unknown";
-}
-
 static int
-update(const struct client *cl, int add, char **argv, int argc)
+update(struct client *cl, int add, char **argv, int argc)
 {
-	uint8_t q[65535], a[65535], rd[65535], mac[32];
+	uint8_t rd[65535];
 	struct dns_name name, zone;
-	struct dns_w w;
-	struct dns_msg m;
+	struct dns_update_rr rr;
 	uint16_t type = DNS_T_ANY;
-	size_t rdlen = 0, qlen;
-	ssize_t n;
+	size_t rdlen = 0;
 	char e[200], t[DNS_NAME_TEXT];
-	int rc;
+	int rcode;
 
-	if (!cl->have_key)
+	if (!cl->c.have_key)
 		die("no key: --key hmac-sha256:NAME:SECRET, --key-file FILE, $LAB_DNS_KEY or " DNS_KEYFILE);
 	name_arg(argv[0], &name);
 	if (argc >= 2 && dns_type_from_text(argv[1], &type) < 0)
@@ -1299,29 +1187,29 @@ update(const struct client *cl, int add, char **argv, int argc)
 	    dns_rdata_from_text(type, argv + 2, (size_t)(argc - 2), &name, rd, sizeof(rd), &rdlen, e,
 				sizeof(e)) < 0)
 		die("%s", e);
-	find_zone(cl, &name, &zone);
-	dns_w_init(&w, q, sizeof(q), sizeof(q));
-	dns_w_header(&w, new_id(), DNS_OP_UPDATE << 11);
-	dns_w_question(&w, &zone, DNS_T_SOA, DNS_C_IN);
+	if (cl->zone)
+		name_arg(cl->zone, &zone);
+	else if (dns_client_find_zone(&cl->c, &name, &zone) < 0)
+		die("%s", cl->c.err);
+	rr.name = &name;
+	rr.type = type;
+	rr.ttl = cl->ttl;
+	rr.rdata = rd;
+	rr.rdlen = (uint16_t)rdlen;
 	if (add)
-		dns_w_rr(&w, 2, &name, type, DNS_C_IN, cl->ttl, rd, (uint16_t)rdlen);
+		rr.class = DNS_C_IN;
 	else if (argc >= 3)
-		dns_w_rr(&w, 2, &name, type, DNS_C_NONE, 0, rd, (uint16_t)rdlen);
-	else
-		dns_w_rr(&w, 2, &name, type, DNS_C_ANY, 0, NULL, 0);
-	qlen = dns_w_finish(&w);
-	if (dns_tsig_sign(q, &qlen, sizeof(q), &cl->key, (uint64_t)time(NULL), mac) < 0)
-		die("update too large to sign");
-	n = exchange(cl, q, qlen, a, sizeof(a), 0);
-	if (dns_msg_parse(&m, a, (size_t)n) < 0)
-		die("malformed answer to the update");
-	rc = DNS_RCODE(m.flags);
-	dns_msg_free(&m);
-	if (dns_tsig_verify_response(a, (size_t)n, &cl->key, mac, (uint64_t)time(NULL)) < 0)
-		die("the answer is not signed with our key (rcode %s): refusing to trust it",
-		    rcode_name(rc));
-	if (rc)
-		die("%s: %s", dns_name_to_text(&name, t), rcode_name(rc));
+		rr.class = DNS_C_NONE;
+	else {
+		rr.class = DNS_C_ANY;
+		rr.rdata = NULL;
+		rr.rdlen = 0;
+	}
+	if (dns_client_update(&cl->c, &zone, &rr, 1, &rcode) < 0) {
+		if (rcode > 0)
+			die("%s: %s", dns_name_to_text(&name, t), dns_rcode_name(rcode));
+		die("%s", cl->c.err);
+	}
 	return 0;
 }
 
@@ -1351,7 +1239,7 @@ sort_lines(struct buf *out, size_t from)
 }
 
 static int
-list_zone(const struct client *cl, const char *zarg)
+list_zone(struct client *cl, const char *zarg)
 {
 	uint8_t q[512], a[65535];
 	struct dns_name zone;
@@ -1375,13 +1263,15 @@ list_zone(const struct client *cl, const char *zarg)
 			die("%s: bad host name", host);
 	}
 	dns_w_init(&w, q, sizeof(q), sizeof(q));
-	dns_w_header(&w, new_id(), 0);
+	dns_w_header(&w, 0, 0);
 	dns_w_question(&w, &zone, DNS_T_AXFR, DNS_C_IN);
-	n = exchange(cl, q, dns_w_finish(&w), a, sizeof(a), 1);
+	n = dns_client_exchange(&cl->c, q, dns_w_finish(&w), a, sizeof(a), 1);
+	if (n < 0)
+		die("%s", cl->c.err);
 	if (dns_msg_parse(&m, a, (size_t)n) < 0)
 		die("malformed zone transfer");
 	if (DNS_RCODE(m.flags))
-		die("zone transfer refused (%s)", rcode_name(DNS_RCODE(m.flags)));
+		die("zone transfer refused (%s)", dns_rcode_name(DNS_RCODE(m.flags)));
 	for (i = 0; i < m.nrr; i++) {
 		uint8_t rd[65535];
 		size_t rdlen;
@@ -1407,24 +1297,27 @@ static int
 client(int argc, char **argv)
 {
 	struct client cl;
-	const char *keyarg = getenv("LAB_DNS_KEY"), *keyfile = NULL, *cmd = argv[1];
-
-	if (keyarg && !*keyarg)
-		keyarg = NULL;
+	const char *keyarg = NULL, *keyfile = NULL, *cmd = argv[1];
 	char *pos[64];
 	int npos = 0, i;
 
 	memset(&cl, 0, sizeof(cl));
 	cl.ttl = 3600;
-	dns_addr_parse("127.0.0.1", 53, &cl.server);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--key-file") && i + 1 < argc)
+			keyfile = argv[i + 1];
+	}
+	/* $LAB_DNS_SERVER, $LAB_DNS_KEY, then the key file; ls needs no key */
+	if (dns_client_init(&cl.c, keyfile) < 0 && strcmp(cmd, "ls"))
+		die("%s", cl.c.err);
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--server") && i + 1 < argc) {
-			if (dns_addr_parse(argv[++i], 53, &cl.server) < 0)
+			if (dns_addr_parse(argv[++i], 53, &cl.c.server) < 0)
 				die("--server %s: expected ADDRESS[:PORT]", argv[i]);
 		} else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
 			keyarg = argv[++i];
 		} else if (!strcmp(argv[i], "--key-file") && i + 1 < argc) {
-			keyfile = argv[++i];
+			i++;
 		} else if (!strcmp(argv[i], "--zone") && i + 1 < argc) {
 			cl.zone = argv[++i];
 		} else if (!strcmp(argv[i], "--ttl") && i + 1 < argc) {
@@ -1434,23 +1327,10 @@ client(int argc, char **argv)
 			pos[npos++] = argv[i];
 		}
 	}
-	if (!keyarg && strcmp(cmd, "ls")) {
-		struct buf b = BUF_INIT;
-
-		if (fs_read_file(keyfile ? keyfile : DNS_KEYFILE, &b, 4096) == 0) {
-			char *k = str_trim(b.data ? b.data : (char *)"");
-
-			if (dns_key_parse(k, &cl.key) < 0)
-				die("%s: expected hmac-sha256:NAME:SECRET", keyfile ? keyfile : DNS_KEYFILE);
-			cl.have_key = 1;
-		} else if (keyfile) {
-			die_errno("%s", keyfile);
-		}
-		buf_free(&b);
-	} else if (keyarg) {
-		if (dns_key_parse(keyarg, &cl.key) < 0)
+	if (keyarg) {
+		if (dns_key_parse(keyarg, &cl.c.key) < 0)
 			die("--key: expected hmac-sha256:NAME:SECRET");
-		cl.have_key = 1;
+		cl.c.have_key = 1;
 	}
 	if (!strcmp(cmd, "add")) {
 		if (npos < 3)
