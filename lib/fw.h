@@ -122,5 +122,7 @@ const char *fw_proto_name(uint8_t p, char buf[8]);
 /* Read table inet lab back from the kernel as text or JSON. ENOENT when
  * the table does not exist. */
 int fw_show(struct nl_sock *s, struct buf *out, int json, struct nl_err *err);
+/* Whether table inet lab exists: 1, 0, or -1 (err). */
+int fw_exists(struct nl_sock *s, struct nl_err *err);
 
 #endif

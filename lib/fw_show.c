@@ -744,3 +744,17 @@ out:
 	free(st.chains);
 	return r;
 }
+
+int
+fw_exists(struct nl_sock *s, struct nl_err *err)
+{
+	uint32_t mem[64];
+	struct nl_buf b;
+
+	nl_buf_init(&b, mem, sizeof(mem));
+	req(&b, NFT_MSG_GETTABLE, NLM_F_ACK);
+	nl_attr_put_str(&b, NFTA_TABLE_NAME, FW_TABLE);
+	if (nl_talk(s, &b, NULL, NULL, err) < 0)
+		return err->errnum == ENOENT ? 0 : -1;
+	return 1;
+}

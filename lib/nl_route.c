@@ -102,7 +102,8 @@ nl_link_del(struct nl_buf *b, const char *name)
 }
 
 static int
-addr_msg(struct nl_buf *b, uint16_t type, uint16_t flags, int ifindex, const struct ipaddr *a)
+addr_msg(struct nl_buf *b, uint16_t type, uint16_t flags, int ifindex, const struct ipaddr *a,
+	 uint32_t ifa_flags)
 {
 	struct ifaddrmsg *ifa;
 
@@ -117,19 +118,27 @@ addr_msg(struct nl_buf *b, uint16_t type, uint16_t flags, int ifindex, const str
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	nl_attr_put(b, IFA_LOCAL, ipaddr_len(a), a->a);
 	nl_attr_put(b, IFA_ADDRESS, ipaddr_len(a), a->a);
+	if (ifa_flags)
+		nl_attr_put_u32(b, IFA_FLAGS, ifa_flags);
 	return nl_buf_err(b);
 }
 
 int
 nl_addr_add(struct nl_buf *b, int ifindex, const struct ipaddr *a)
 {
-	return addr_msg(b, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, a);
+	return addr_msg(b, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, a, 0);
+}
+
+int
+nl_addr_add_flags(struct nl_buf *b, int ifindex, const struct ipaddr *a, uint32_t ifa_flags)
+{
+	return addr_msg(b, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, a, ifa_flags);
 }
 
 int
 nl_addr_del(struct nl_buf *b, int ifindex, const struct ipaddr *a)
 {
-	return addr_msg(b, RTM_DELADDR, 0, ifindex, a);
+	return addr_msg(b, RTM_DELADDR, 0, ifindex, a, 0);
 }
 
 static int

@@ -43,6 +43,8 @@ int nl_link_del(struct nl_buf *b, const char *name);
 
 int nl_addr_add(struct nl_buf *b, int ifindex, const struct ipaddr *a);
 int nl_addr_del(struct nl_buf *b, int ifindex, const struct ipaddr *a);
+/* With IFA_F_* flags (IFA_F_NODAD: usable at once, no duplicate detection). */
+int nl_addr_add_flags(struct nl_buf *b, int ifindex, const struct ipaddr *a, uint32_t ifa_flags);
 
 struct nl_route_spec {
 	struct ipaddr dst;	/* prefix; plen 0 = default */
