@@ -9,3 +9,4 @@
  */
 CMD(dns, CMD_ROOT, "authoritative and resolving DNS for the home domain, dynamic updates")
 CMD(net, CMD_ROOT, "links, addresses, routes, namespaces, IP allocation, firewall (netlink)")
+CMD(vm, CMD_ROOT, "containers on copy-on-write roots: images, instances, supervisor, network, DNS")

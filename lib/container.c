@@ -303,26 +303,30 @@ setup_dev(struct child *c)
 	if (s->console >= 0 && s->console_path)
 		bind_in(c, s->console_path, "dev/console", AT_FILE, 0);
 	for (i = 0; i < s->ndevices; i++) {
-		const char *dev = s->devices[i];
+		const char *dev = s->devices[i], *rel;
+		size_t dl = strlen(s->devices_dir);
+		char in[512];
 		struct stat st;
 
 		if (stat(dev, &st) < 0 || (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)))
 			child_fail(c, "%s", dev);
-		if (strncmp(dev, "/dev/", 5))
-			child_fail(c, "%s: not under /dev", dev);
+		if (strncmp(dev, s->devices_dir, dl) || dev[dl] != '/')
+			child_fail(c, "%s: not under %s", dev, s->devices_dir);
+		rel = dev + dl + 1;
+		snprintf(in, sizeof(in), "dev/%s", rel);	/* the same place under /dev */
 		if (s->userns)
-			mount_in(c, dev + 1, AT_FILE, dev, NULL, MS_BIND, NULL);
+			mount_in(c, in, AT_FILE, dev, NULL, MS_BIND, NULL);
 		else {
-			char dir[256];
-			const char *slash = strrchr(dev, '/');
+			char dir[512];
+			const char *slash = strrchr(in, '/');
 			int dfd;
 
-			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - dev - 1), dev + 1);
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - in), in);
 			dfd = fs_mkdir_in_root(c->root, dir, 0755);
 			if (dfd < 0 || mknodat(dfd, slash + 1, st.st_mode, st.st_rdev) < 0 ||
 			    fchmodat(dfd, slash + 1, st.st_mode & 07777, 0) < 0 ||
 			    fchownat(dfd, slash + 1, st.st_uid, st.st_gid, 0) < 0)
-				child_fail(c, "mknod %s", dev);
+				child_fail(c, "mknod /%s", in);
 			close(dfd);
 		}
 	}
@@ -662,6 +666,10 @@ ct_enter(pid_t init, int userns)
 	saved = errno;
 	close(fd);
 	errno = saved;
+	/* our ids mean nothing in the guest's user namespace: become its root */
+	if (rc == 0 && userns &&
+	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0))
+		return -1;
 	return rc;
 }
 

@@ -38,8 +38,9 @@ struct ct_spec {
 	size_t nbinds;
 	char *const *tmpfs;		/* more writable tmpfs mounts */
 	size_t ntmpfs;
-	char *const *devices;		/* host device nodes made inside (--gpu) */
+	char *const *devices;		/* host device nodes made inside (--gpu), */
 	size_t ndevices;
+	const char *devices_dir;	/* at their path below this, under /dev */
 	const char *notify_socket;	/* host socket bound at /run/host/notify */
 	int mount_cgroup;		/* cgroup2 at /sys/fs/cgroup (systemd guests) */
 	const char *resolv_conf;	/* written to /etc/resolv.conf; NULL: left alone */
