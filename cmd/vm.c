@@ -654,7 +654,7 @@ cmd_exec(int argc, char **argv)
 	struct vm_state st;
 	char *envp[VM_MAX_LIST * 2 + 8], *cmdv[VM_MAX_LIST + 1], term[128];
 	const char *workdir = NULL, *name = NULL;
-	int i, tty = -1, ne = 0, nc = 0, master = -1, slave = -1, status;
+	int i, tty = -1, ne = 0, nc = 0, master = -1, slave = -1, status, cgfd;
 	size_t k;
 	pid_t pid;
 
@@ -716,8 +716,19 @@ cmd_exec(int argc, char **argv)
 		ne = nb;
 		envp[ne] = NULL;
 	}
-	if (st.cgroup[0] && cgroup_attach(st.cgroup, 0) < 0)
-		die_errno("%s: joining cgroup %s", name, st.cgroup);
+	/* the instance's cgroup: v1 by moving this (single-threaded) process,
+	 * cgroup2 by forking the command into it */
+	cgfd = -1;
+	if (st.cgroup[0] && st.userns) {
+		/* clone3 into a cgroup is checked against the guest's ids:
+		 * move this process instead, while it is still the host's root */
+		if (cgroup_attach(st.cgroup, 0) < 0)
+			die_errno("%s: joining cgroup %s", name, st.cgroup);
+	} else if (st.cgroup[0]) {
+		if (cgroup_join_v1(st.cgroup) < 0)
+			die_errno("%s: joining cgroup %s", name, st.cgroup);
+		cgfd = cgroup_dfl_open(st.cgroup);
+	}
 	if (ct_enter(st.init, st.userns) < 0)
 		die_errno("%s: joining its namespaces", name);
 	if (tty) {
@@ -736,7 +747,7 @@ cmd_exec(int argc, char **argv)
 		if (slave < 0)
 			die_errno("%s: %s", name, term);
 	}
-	pid = fork();
+	pid = ct_fork_into(cgfd);
 	if (pid < 0)
 		die_errno("fork");
 	if (pid == 0) {

@@ -71,6 +71,21 @@ cgroup_can_limit_devices(void)
 	       exists("%s/devices/devices.allow%s", root(), "");
 }
 
+/* Which v1 hierarchies are mounted (once per process). */
+static int
+have_v1(size_t i)
+{
+	static signed char have[NV1];
+	static int known;
+
+	if (!known) {
+		for (size_t k = 0; k < NV1; k++)
+			have[k] = (signed char)exists("%s/%s/cgroup.procs", root(), v1_ctrl[k]);
+		known = 1;
+	}
+	return have[i];
+}
+
 /* The directories of a group, one per hierarchy; returns how many. */
 static size_t
 dirs(const char *name, char out[][512], size_t max)
@@ -85,7 +100,7 @@ dirs(const char *name, char out[][512], size_t max)
 	if (m == CGROUP_NONE)
 		return 0;
 	for (i = 0; i < NV1 && n < max; i++)
-		if (exists("%s/%s/cgroup.procs", root(), v1_ctrl[i]))
+		if (have_v1(i))
 			snprintf(out[n++], 512, "%s/%s/%s", root(), v1_ctrl[i], name);
 	if (m == CGROUP_HYBRID && n < max)
 		snprintf(out[n++], 512, "%s/unified/%s", root(), name);
@@ -269,6 +284,35 @@ cgroup_attach(const char *name, pid_t pid)
 		if (put(d[i], "cgroup.procs", v, NULL, 0) < 0)
 			return -1;
 	return 0;
+}
+
+int
+cgroup_join_v1(const char *name)
+{
+	enum cgroup_mode m = cgroup_mode();
+	size_t i;
+	char d[512];
+
+	if (m != CGROUP_V1 && m != CGROUP_HYBRID)
+		return 0;
+	for (i = 0; i < NV1; i++) {
+		if (!have_v1(i))
+			continue;
+		snprintf(d, sizeof(d), "%s/%s/%s", root(), v1_ctrl[i], name);
+		if (put(d, "tasks", "0", NULL, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+cgroup_dfl_open(const char *name)
+{
+	char d[600];
+
+	if (cgroup_unified_path(name, d, sizeof(d)) < 0)
+		return -1;
+	return open(d, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 int

@@ -45,8 +45,18 @@ int cgroup_can_limit_devices(void);
 /* Create the group with its limits; err gets the file that refused. Part
  * of a group made before a failure is removed. */
 int cgroup_create(const char *name, const struct cgroup_limits *l, char *err, size_t errlen);
-/* Move pid (0: the calling process) into the group, in every hierarchy. */
+/* Move pid (0: the calling process) into the group, in every hierarchy.
+ * Through cgroup.procs: the kernel's global threadgroup lock, which waits
+ * for an RCU grace period (milliseconds). */
 int cgroup_attach(const char *name, pid_t pid);
+/* The fast way for a single-threaded process to move itself: the v1
+ * hierarchies' "tasks" files, which do not take that lock. The cgroup2
+ * hierarchy (v2, or a hybrid host's unified one) is joined by being
+ * cloned into it (CLONE_INTO_CGROUP, cgroup_dfl_open). */
+int cgroup_join_v1(const char *name);
+/* An fd of the group's directory in the cgroup2 hierarchy, for
+ * CLONE_INTO_CGROUP; -1 with ENOENT where there is none. */
+int cgroup_dfl_open(const char *name);
 /* SIGKILL everything in the group, then remove it (absent is fine). */
 int cgroup_destroy(const char *name);
 /* Whether the group exists (in the first hierarchy). */

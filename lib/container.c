@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cgroup.h"
 #include "fs.h"
 #include "seccomp.h"
 #include "spawn.h"
@@ -461,9 +462,14 @@ child_main(struct child *c)
 	 * with a clean mask and default dispositions. */
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	for (i = 1; i < _NSIG; i++)
-		if (i != SIGKILL && i != SIGSTOP)
-			signal(i, SIG_DFL);
+	/* exec resets caught signals; ignored ones it keeps */
+	{
+		static const int ign[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGCHLD,
+					   SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH };
+
+		for (i = 0; i < (int)(sizeof(ign) / sizeof(ign[0])); i++)
+			signal(ign[i], SIG_DFL);
+	}
 	/* Wait until the caller has put us in our cgroup, mapped our ids and
 	 * plugged in the network. */
 	fds[0] = -1;
@@ -475,6 +481,8 @@ child_main(struct child *c)
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0)
 			child_fail(c, "become root in the user namespace");
 	}
+	if (s->cgroup && cgroup_join_v1(s->cgroup) < 0)
+		child_fail(c, "joining cgroup %s", s->cgroup);
 	/* After the move into the cgroup, so that it is the namespace's root. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(c, "cgroup namespace");
@@ -533,6 +541,40 @@ child_main(struct child *c)
 	child_fail(c, "exec %s", s->argv[0]);
 }
 
+/* clone3's arguments (CLONE_ARGS_SIZE_VER2). */
+struct clone_args3 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+#define CLONE_INTO_CGROUP_ 0x200000000ULL
+
+/* Like fork (the child returns 0 on a copy of this stack), with
+ * namespace flags, born into cgroup2 directory cgfd when it is >= 0. */
+static long
+clone_into(unsigned long flags, int cgfd)
+{
+	struct clone_args3 a;
+	long pid;
+
+	if (cgfd >= 0) {
+		memset(&a, 0, sizeof(a));
+		a.flags = (flags & ~0xffUL) | CLONE_INTO_CGROUP_;
+		a.exit_signal = flags & 0xff;
+		a.cgroup = (uint64_t)cgfd;
+		pid = syscall(SYS_clone3, &a, sizeof(a));
+		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG))
+			return pid;
+	}
+	return syscall(SYS_clone, flags, 0, 0, 0, 0);
+}
+
+pid_t
+ct_fork_into(int cgfd)
+{
+	return (pid_t)clone_into(SIGCHLD, cgfd);
+}
+
 int
 ct_start(const struct ct_spec *s, struct ct_proc *p)
 {
@@ -554,7 +596,7 @@ ct_start(const struct ct_spec *s, struct ct_proc *p)
 		return -1;
 	}
 	/* fork-like clone: the child goes on on a copy of this stack */
-	pid = syscall(SYS_clone, flags, 0, 0, 0, 0);
+	pid = clone_into(flags, s->cgroup_fd);
 	if (pid == 0) {
 		memset(&c, 0, sizeof(c));
 		c.s = s;

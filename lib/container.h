@@ -57,6 +57,11 @@ struct ct_spec {
 	uid_t id_base;
 	uint32_t id_count;
 	int die_with_parent;		/* SIGKILL when the caller exits */
+	/* The cgroup: born into its cgroup2 directory (cgroup_fd, -1: none),
+	 * and the child moves itself into the v1 hierarchies of cgroup
+	 * (NULL: the caller attaches it, as it must for a user namespace). */
+	int cgroup_fd;
+	const char *cgroup;
 };
 
 #define CT_CAP(c) (1ULL << (c))
@@ -99,6 +104,8 @@ void ct_abort(struct ct_proc *p);
  * the instance's pid namespace, and its root and cwd are the instance's.
  */
 int ct_enter(pid_t init, int userns);
+/* fork(), born into the cgroup2 directory cgfd (-1: like fork). */
+pid_t ct_fork_into(int cgfd);
 /* Capabilities, no_new_privs and seccomp, as in ct_start's child. */
 int ct_confine(uint64_t caps, int no_new_privs, int seccomp);
 /* Exec argv with PATH looked up in envp. Returns only on failure. */

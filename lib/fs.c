@@ -119,6 +119,7 @@ fs_atomic_open(struct fs_atomic *a, const char *path, mode_t mode)
 	int n;
 
 	a->fd = -1;
+	a->nosync = 0;
 	if (str_copy(a->path, path, sizeof(a->path)) >= sizeof(a->path)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -149,7 +150,7 @@ fs_atomic_commit(struct fs_atomic *a)
 {
 	int saved;
 
-	if (fsync(a->fd) < 0 || close(a->fd) < 0) {
+	if ((!a->nosync && fsync(a->fd) < 0) || close(a->fd) < 0) {
 		saved = errno;
 		a->fd = -1;
 		fs_atomic_abort(a);
@@ -163,7 +164,7 @@ fs_atomic_commit(struct fs_atomic *a)
 		errno = saved;
 		return -1;
 	}
-	return fs_fsync_dir(a->path);
+	return a->nosync ? 0 : fs_fsync_dir(a->path);
 }
 
 void
@@ -185,6 +186,21 @@ fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode)
 
 	if (fs_atomic_open(&a, path, mode) < 0)
 		return -1;
+	if (fs_write_full(a.fd, p, n) < 0) {
+		fs_atomic_abort(&a);
+		return -1;
+	}
+	return fs_atomic_commit(&a);
+}
+
+int
+fs_write_replace(const char *path, const void *p, size_t n, mode_t mode)
+{
+	struct fs_atomic a;
+
+	if (fs_atomic_open(&a, path, mode) < 0)
+		return -1;
+	a.nosync = 1;
 	if (fs_write_full(a.fd, p, n) < 0) {
 		fs_atomic_abort(&a);
 		return -1;

@@ -26,6 +26,7 @@ int fs_read_file(const char *path, struct buf *out, size_t max);
  */
 struct fs_atomic {
 	int fd;
+	int nosync;	/* run-time state: replaced atomically, not made durable */
 	char path[4096];
 	char tmp[4096];
 };
@@ -34,6 +35,9 @@ int fs_atomic_commit(struct fs_atomic *a);	/* closes fd */
 void fs_atomic_abort(struct fs_atomic *a);	/* removes the temporary */
 int fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode);
 int fs_fsync_dir(const char *path);		/* fsync the directory holding path */
+/* Atomic replacement without the fsyncs, for run-time state (/run) that
+ * must never be seen half-written but need not survive a crash. */
+int fs_write_replace(const char *path, const void *p, size_t n, mode_t mode);
 
 /* mkdir -p; existing directories are fine, other existing files are not. */
 int fs_mkdir_p(const char *path, mode_t mode);

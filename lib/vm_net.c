@@ -404,6 +404,8 @@ vm_net_prepare(struct vm_store *s, struct vm_config *c, struct vm_netplan *p)
 
 	memset(p, 0, sizeof(*p));
 	p->net = c->net;
+	if (c->net == VM_NET_NONE)
+		return 0;	/* no link, no address, no name, nothing to resolve with */
 	str_copy(p->link, c->link, sizeof(p->link));
 	vm_net_veth_name(c->name, p->veth);
 	dns_view(&dv);

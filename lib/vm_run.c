@@ -280,7 +280,7 @@ vm_instance_start(struct vm_store *s, struct vm_config *c, const struct vm_start
 	sp.devices_dir = vm_gpu_dev_dir();
 	sp.notify_socket = c->systemd ? notify : NULL;
 	sp.mount_cgroup = c->systemd && cgroup_mode() != CGROUP_V1;
-	sp.resolv_conf = c->net == VM_NET_NONE && !in->net.resolv[0] ? NULL : in->net.resolv;
+	sp.resolv_conf = in->net.resolv[0] ? in->net.resolv : NULL;
 	sp.workdir = o->workdir;
 	argv = o->argv ? o->argv : c->argv;
 	sp.argv = argv;
@@ -317,11 +317,19 @@ vm_instance_start(struct vm_store *s, struct vm_config *c, const struct vm_start
 	sp.id_count = 65536;
 	sp.die_with_parent = o->die_with_parent;
 
-	if (ct_start(&sp, &in->proc) < 0) {
+	/* Into the cgroup without the kernel's global migration lock: born
+	 * into the cgroup2 directory, and the child moves itself in v1. */
+	sp.cgroup_fd = cgroup_dfl_open(in->cgroup);
+	sp.cgroup = c->userns ? NULL : in->cgroup;
+	rc = ct_start(&sp, &in->proc);
+	if (sp.cgroup_fd >= 0)
+		close(sp.cgroup_fd);
+	if (rc < 0) {
 		fail(s, errno, "clone: %s", strerror(errno));
 		goto fail;
 	}
-	if (cgroup_attach(in->cgroup, in->proc.pid) < 0) {
+	rc = -1;
+	if (c->userns && cgroup_attach(in->cgroup, in->proc.pid) < 0) {
 		fail(s, errno, "cgroup %s: %s", in->cgroup, strerror(errno));
 		goto fail;
 	}

@@ -817,7 +817,7 @@ vm_state_save(struct vm_store *s, const char *name, const struct vm_state *st)
 		 (long long)st->started, st->veth, t4, t6, st->fqdn, (unsigned long long)st->caps,
 		 st->seccomp, st->no_new_privs, st->userns, st->systemd, st->cgroup);
 	snprintf(p, sizeof(p), "%s/state", d);
-	rc = buf_err(&b) < 0 ? -1 : fs_write_atomic(p, b.data, b.len, 0644);
+	rc = buf_err(&b) < 0 ? -1 : fs_write_replace(p, b.data, b.len, 0644);
 	buf_free(&b);
 	if (rc < 0)
 		return fail(s, errno, "%s: %s", p, strerror(errno));

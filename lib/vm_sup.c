@@ -177,7 +177,7 @@ became_ready(struct sup *u)
 	vm_run_dir(u->s, u->c.name, p, sizeof(p));
 	str_copy(p + strlen(p), "/supervisor.pid", sizeof(p) - strlen(p));
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	fs_write_atomic(p, pid, strlen(pid), 0644);
+	fs_write_replace(p, pid, strlen(pid), 0644);
 	if (r < 0) {
 		char m[700];
 
