@@ -92,7 +92,7 @@ $(B)/fuzz/liblab.a: $(FUZZ_LIB_OBJ)
 # links into the fuzzers as it is, hence -no-pie.
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/liblab.a
 	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer -no-pie -MMD -MP -o $@ $< $(B)/fuzz/liblab.a \
-		$(SYSROOT)/lib/libbearssl.a
+		$(SYSROOT)/lib/libbearssl.a $(SYSROOT)/lib/libz.a
 
 fuzz: $(FUZZ_BIN)
 

@@ -273,6 +273,10 @@ on_init_exit(struct ev_handle *h, pid_t pid, int status, void *arg)
 	drain_console(u);
 	if (WIFEXITED(status))
 		sup_log(u, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT)
+		sup_log(u, "halted");
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP)
+		sup_log(u, "rebooting");
 	else if (WIFSIGNALED(status))
 		sup_log(u, "killed by signal %d", WTERMSIG(status));
 	if (!u->ready) {
@@ -286,6 +290,21 @@ on_init_exit(struct ev_handle *h, pid_t pid, int status, void *arg)
 	ev_break(u->ev);
 }
 
+/* What belonged to one run of the guest. */
+static void
+drop_handles(struct sup *u)
+{
+	struct ev_handle **h[] = { &u->console, &u->notify, &u->ready_timer, &u->kill_timer,
+				   &u->child };
+	size_t i;
+
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+		if (*h[i]) {
+			ev_del(*h[i]);
+			*h[i] = NULL;
+		}
+}
+
 static void
 save_exit(struct sup *u)
 {
@@ -293,7 +312,11 @@ save_exit(struct sup *u)
 
 	vm_dir(u->s, u->c.name, p, sizeof(p));
 	str_copy(p + strlen(p), "/exit", sizeof(p) - strlen(p));
-	snprintf(line, sizeof(line), "%d %lld\n", spawn_exit_code(u->status), (long long)time(NULL));
+	/* a halt (SIGINT to a namespace's init from reboot()) is a clean end */
+	snprintf(line, sizeof(line), "%d %lld\n",
+		 WIFSIGNALED(u->status) && WTERMSIG(u->status) == SIGINT ? 0
+									 : spawn_exit_code(u->status),
+		 (long long)time(NULL));
 	fs_write_atomic(p, line, strlen(line), 0644);
 }
 
@@ -330,45 +353,56 @@ vm_supervise(struct vm_store *s, const char *name, int report_fd)
 	u->log = open(u->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (u->log >= 0 && fstat(u->log, &st) == 0)
 		u->logsize = st.st_size;
-	vm_inst_init(&u->in);
-	memset(&o, 0, sizeof(o));
-	o.console = 1;
-	o.stdio[0] = o.stdio[1] = o.stdio[2] = -1;
-	sup_log(u, "starting %s", u->c.argv[0]);
-	if (vm_instance_start(u->s, &u->c, &o, &u->in) < 0) {
-		sup_log(u, "%s", u->s->err);
-		snprintf(m, sizeof(m), "error: %s", u->s->err);
-		report(u, m);
-		return 1;
-	}
-	/* exec and stop work while a systemd guest boots */
-	if (vm_state_save(u->s, name, &u->in.st) < 0)
-		sup_log(u, "%s", u->s->err);
 	u->ev = ev_new();
 	if (!u->ev) {
-		kill(u->in.proc.pid, SIGKILL);
 		report(u, "error: event loop: out of memory");
-		vm_instance_cleanup(u->s, &u->in);
 		return 1;
 	}
-	u->console = ev_io_add(u->ev, u->in.console, EPOLLIN, on_console, u);
-	u->child = ev_child_add(u->ev, u->in.proc.pid, on_init_exit, u);
 	ev_unref(ev_signal_add(u->ev, SIGTERM, on_signal, u));
 	ev_unref(ev_signal_add(u->ev, SIGINT, on_signal, u));
 	ev_unref(ev_signal_add(u->ev, SIGHUP, on_signal, u));
-	if (!u->child) {
-		kill(u->in.proc.pid, SIGKILL);
-		report(u, "error: cannot watch the guest (pidfd)");
+	memset(&o, 0, sizeof(o));
+	o.console = 1;
+	o.stdio[0] = o.stdio[1] = o.stdio[2] = -1;
+	for (;;) {
+		int reboot;
+
+		vm_inst_init(&u->in);
+		u->ready = u->exited = 0;
+		sup_log(u, "starting %s", u->c.argv[0]);
+		if (vm_instance_start(u->s, &u->c, &o, &u->in) < 0) {
+			sup_log(u, "%s", u->s->err);
+			snprintf(m, sizeof(m), "error: %s", u->s->err);
+			report(u, m);
+			return 1;
+		}
+		/* exec and stop work while a systemd guest boots */
+		if (vm_state_save(u->s, name, &u->in.st) < 0)
+			sup_log(u, "%s", u->s->err);
+		u->console = ev_io_add(u->ev, u->in.console, EPOLLIN, on_console, u);
+		u->child = ev_child_add(u->ev, u->in.proc.pid, on_init_exit, u);
+		if (!u->child) {
+			kill(u->in.proc.pid, SIGKILL);
+			report(u, "error: cannot watch the guest (pidfd)");
+		}
+		if (u->c.systemd) {
+			u->notify = ev_io_add(u->ev, u->in.notify, EPOLLIN, on_notify, u);
+			u->ready_timer =
+				ev_timer_add(u->ev, VM_READY_TIMEOUT_S * 1000, 0, on_ready_timeout, u);
+		} else {
+			became_ready(u);
+		}
+		ev_run(u->ev);
+		drop_handles(u);
+		save_exit(u);
+		vm_instance_cleanup(u->s, &u->in);
+		/* pid 1 of a namespace that calls reboot() dies of SIGHUP (restart)
+		 * or SIGINT (halt, power off) */
+		reboot = WIFSIGNALED(u->status) && WTERMSIG(u->status) == SIGHUP && u->ready;
+		if (!reboot || u->stopping)
+			break;
+		sup_log(u, "the guest asked to reboot: starting it again");
 	}
-	if (u->c.systemd) {
-		u->notify = ev_io_add(u->ev, u->in.notify, EPOLLIN, on_notify, u);
-		u->ready_timer = ev_timer_add(u->ev, VM_READY_TIMEOUT_S * 1000, 0, on_ready_timeout, u);
-	} else {
-		became_ready(u);
-	}
-	ev_run(u->ev);
-	save_exit(u);
-	vm_instance_cleanup(u->s, &u->in);
 	sup_log(u, "stopped");
 	return 0;
 }

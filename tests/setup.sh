@@ -6,8 +6,12 @@ set -u
 # command:package pairs; a command may be a path.
 need="ip:iproute2 file:file clang:clang chroot:coreutils timeout:coreutils
 nft:nftables jq:jq socat:socat dig:bind9-dnsutils nsupdate:bind9-dnsutils
-kdig:knot-dnsutils unbound:unbound busybox:busybox rdisc6:ndisc6
-/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
+kdig:knot-dnsutils unbound:unbound rdisc6:ndisc6
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
+nsenter:util-linux setpriv:util-linux losetup:mount script:bsdutils filefrag:e2fsprogs
+tar:tar gzip:gzip mkfs.btrfs:btrfs-progs btrfs:btrfs-progs mkfs.xfs:xfsprogs
+debootstrap:debootstrap bwrap:bubblewrap systemd-nspawn:systemd-container
+systemd-analyze:systemd"
 missing=""
 for p in $need; do
 	c=${p%%:*}
@@ -16,6 +20,9 @@ for p in $need; do
 	*) command -v "$c" >/dev/null 2>&1 || missing="$missing ${p##*:}" ;;
 	esac
 done
+# lab vm's test roots need a static busybox (busybox-static replaces busybox)
+file -L "$(command -v busybox 2>/dev/null || echo /nonexistent)" 2>/dev/null |
+	grep -q 'statically linked' || missing="$missing busybox-static"
 [ -n "$missing" ] || exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "setup: not root; missing test peers:$missing (their tests will be skipped)" >&2
