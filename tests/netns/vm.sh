@@ -148,6 +148,8 @@ testing "and its address back to the name" "inh dig +short @127.0.0.1 -x $A1" \
 testing "the instance resolves its neighbour through the bridge's lab dns" \
 	"V exec a$s nslookup b$s.lab0.labt.home.arpa | sed -n 's/^Address: \\([0-9.]*\\)$/\\1/p'" "$A2
 " "" ""
+testing "the AAAA record too" "inh dig +short @127.0.0.1 a$s.lab0.labt.home.arpa AAAA" "$A1V6
+" "" ""
 testing "exec passes the exit status through" "V exec a$s sh -c 'exit 7'; echo \$?" "7
 " "" ""
 testing "exec joins the instance's cgroup (the root of its namespace)" \
@@ -170,6 +172,60 @@ testing "a denied system call fails with EPERM (swapoff)" \
 " "" ""
 testing "/sys is read-only" "V exec a$s sh -c 'echo x > /sys/kernel/uevent_helper' 2>&1 | grep -c Read-only" "1
 " "" ""
+
+# limits, ssh key, restart, logs -f
+echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItestkey lab@test" >"$work/key.pub"
+check "new with --cpus, --pids and --ssh-key" V new "l$s" --image bb --cpus 0.5 --pids 12 \
+	--ssh-key "$work/key.pub"
+testing "the cgroup carries the CPU and process limits" \
+	"cat /sys/fs/cgroup/cpu/lab/l$s/cpu.cfs_quota_us /sys/fs/cgroup/pids/lab/l$s/pids.max 2>/dev/null || cat /sys/fs/cgroup/lab/l$s/cpu.max /sys/fs/cgroup/lab/l$s/pids.max" \
+	"50000
+12
+" "" ""
+testing "the process limit holds inside" \
+	"V exec l$s sh -c 'i=0; while [ \$i -lt 30 ]; do sleep 3 & i=\$((i+1)); done 2>&1' | grep -c 'fork'" "1
+" "" ""
+testcmd "root's authorized_keys" "vm exec l$s stat -c '%a %U' /root/.ssh /root/.ssh/authorized_keys" \
+	"700 root
+600 root
+" "" ""
+testcmd "and its content" "vm exec l$s cat /root/.ssh/authorized_keys" \
+	"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItestkey lab@test
+" "" ""
+V logs -f "l$s" >"$work/follow.log" 2>&1 &
+FOLLOW=$!
+sleep 0.3
+V exec "l$s" sh -c 'echo to-the-console > /dev/console'
+OLDPID=$(V ls --json | jq -r ".[] | select(.name==\"l$s\") | .pid")
+check "restart" V restart "l$s" --timeout 5
+( sleep 10; kill $FOLLOW 2>/dev/null ) &
+WATCH=$!
+wait $FOLLOW
+FOLLOW_RC=$?
+kill $WATCH 2>/dev/null
+testing "logs -f followed the console and ended with the instance" \
+	"echo $FOLLOW_RC; grep -c to-the-console '$work/follow.log'; tail -1 '$work/follow.log'" \
+	"0
+1
+[lab] stopped
+" "" ""
+testing "restart gave a new init and kept the address" \
+	"V ls --json | jq -r '.[] | select(.name==\"l$s\") | (.pid != $OLDPID), .state, .ipv4' | sed 's/^[0-9.]*$/addr/'" \
+	"true
+running
+addr
+" "" ""
+V rm --force "l$s"
+
+# macvlan on a link of the host, to a peer namespace behind it
+ns_add peer
+ip -n "${NS_PREFIX}h" link add up0 type veth peer name eth0 netns "${NS_PREFIX}peer"
+ip -n "${NS_PREFIX}h" link set up0 up
+ip -n "${NS_PREFIX}peer" link set eth0 up
+ip -n "${NS_PREFIX}peer" addr add 10.77.0.1/24 dev eth0
+check "new --net macvlan" V new "v$s" --image bb --net macvlan:up0 --ip 10.77.0.2/24
+check "a macvlan instance reaches the peer" V exec "v$s" ping -c 1 -W 2 10.77.0.1
+V rm --force "v$s"
 
 # --ro
 check "new --ro" V new "r$s" --image bb --ro --tmpfs /var/cache
