@@ -55,8 +55,9 @@ parent_of(const char *path, char *name, size_t size)
 	return fd;
 }
 
-int
-btrfs_subvol_create(const char *path)
+/* An ioctl on path's parent directory that names path's last component. */
+static int
+parent_ioctl(const char *path, unsigned long req)
 {
 	struct btrfs_ioctl_vol_args a;
 	int fd, r, saved;
@@ -65,11 +66,17 @@ btrfs_subvol_create(const char *path)
 	fd = parent_of(path, a.name, sizeof(a.name));
 	if (fd < 0)
 		return -1;
-	r = ioctl(fd, BTRFS_IOC_SUBVOL_CREATE, &a);
+	r = ioctl(fd, req, &a);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return r;
+}
+
+int
+btrfs_subvol_create(const char *path)
+{
+	return parent_ioctl(path, BTRFS_IOC_SUBVOL_CREATE);
 }
 
 int
@@ -166,8 +173,7 @@ delete_nested(const char *path, int depth)
 int
 btrfs_subvol_delete(const char *path)
 {
-	struct btrfs_ioctl_vol_args a;
-	int fd, r, saved, ro = 0;
+	int ro = 0;
 
 	if (!btrfs_is_subvol(path)) {
 		errno = EINVAL;
@@ -177,13 +183,5 @@ btrfs_subvol_delete(const char *path)
 	 * own deletion is needed then. */
 	if (btrfs_get_readonly(path, &ro) == 0 && !ro)
 		delete_nested(path, 0);
-	memset(&a, 0, sizeof(a));
-	fd = parent_of(path, a.name, sizeof(a.name));
-	if (fd < 0)
-		return -1;
-	r = ioctl(fd, BTRFS_IOC_SNAP_DESTROY, &a);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return r;
+	return parent_ioctl(path, BTRFS_IOC_SNAP_DESTROY);
 }

@@ -140,6 +140,24 @@ tar_reader_error(const struct tar_reader *r)
 	return r->err[0] ? r->err : "malformed archive";
 }
 
+/* More compressed input when inflate has used all it had. */
+static int
+refill(struct tar_reader *r)
+{
+	ssize_t k;
+
+	if (r->z.avail_in || r->src_eof)
+		return 0;
+	k = src_read(r, r->in, INBUF);
+	if (k < 0)
+		return -1;
+	if (k == 0)
+		r->src_eof = 1;
+	r->z.next_in = r->in;
+	r->z.avail_in = (uInt)k;
+	return 0;
+}
+
 /* Up to n bytes of the (inflated) stream; 0 at its end. */
 static ssize_t
 stream_read(struct tar_reader *r, unsigned char *p, size_t n)
@@ -170,27 +188,13 @@ stream_read(struct tar_reader *r, unsigned char *p, size_t n)
 
 		if (r->gz_end)
 			return 0;
-		if (r->z.avail_in == 0 && !r->src_eof) {
-			k = src_read(r, r->in, INBUF);
-			if (k < 0)
-				return -1;
-			if (k == 0)
-				r->src_eof = 1;
-			r->z.next_in = r->in;
-			r->z.avail_in = (uInt)k;
-		}
+		if (refill(r) < 0)
+			return -1;
 		zr = inflate(&r->z, Z_NO_FLUSH);
 		if (zr == Z_STREAM_END) {
 			/* Another gzip member may follow (concatenated .gz). */
-			if (r->z.avail_in == 0 && !r->src_eof) {
-				k = src_read(r, r->in, INBUF);
-				if (k < 0)
-					return -1;
-				if (k == 0)
-					r->src_eof = 1;
-				r->z.next_in = r->in;
-				r->z.avail_in = (uInt)k;
-			}
+			if (refill(r) < 0)
+				return -1;
 			if (r->z.avail_in == 0)
 				r->gz_end = 1;
 			else if (inflateReset(&r->z) != Z_OK)

@@ -40,6 +40,9 @@ struct vm_store {
 	char err[512];		/* one line, for the user */
 };
 
+/* Set s->err (printf-style) and errno to e; returns -1. */
+int vm_fail(struct vm_store *s, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Paths from the environment; the backend detected on ROOT (or forced by
  * $LAB_VM_BACKEND = btrfs | reflink | overlay). Creates ROOT/images and
  * ROOT/vm when create is set. */

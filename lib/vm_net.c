@@ -27,18 +27,6 @@
 
 #define DNS_CONF_PATH "/usr/local/etc/lab/dns/dns.conf"
 
-__attribute__((format(printf, 3, 4))) static int
-fail(struct vm_store *s, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->err, sizeof(s->err), fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
 void
 vm_net_veth_name(const char *name, char out[16])
 {
@@ -207,7 +195,7 @@ talk(struct vm_store *s, struct nl_sock *nl, struct nl_buf *b, const char *what)
 
 	if (nl_talk(nl, b, NULL, NULL, &err) < 0) {
 		nl_buf_reset(b);
-		return fail(s, err.errnum, "%s: %s", what, nl_strerror(&err, e, sizeof(e)));
+		return vm_fail(s, err.errnum, "%s: %s", what, nl_strerror(&err, e, sizeof(e)));
 	}
 	nl_buf_reset(b);
 	return 0;
@@ -228,7 +216,7 @@ ensure_bridge(struct vm_store *s, struct nl_sock *nl, const struct ipalloc_subne
 	nl_buf_init(&b, mem, sizeof(mem));
 	r = find_link(nl, sub->name, &li);
 	if (r < 0)
-		return fail(s, errno, "reading links: %s", strerror(errno));
+		return vm_fail(s, errno, "reading links: %s", strerror(errno));
 	if (r == 0) {
 		struct nl_link_spec ls;
 
@@ -241,12 +229,12 @@ ensure_bridge(struct vm_store *s, struct nl_sock *nl, const struct ipalloc_subne
 		if (talk(s, nl, &b, sub->name) < 0 && errno != EEXIST)
 			return -1;
 		if (find_link(nl, sub->name, &li) != 1)
-			return fail(s, ENODEV, "%s: bridge vanished", sub->name);
+			return vm_fail(s, ENODEV, "%s: bridge vanished", sub->name);
 	} else if (strcmp(li.kind, "bridge")) {
-		return fail(s, EEXIST, "%s exists and is not a bridge", sub->name);
+		return vm_fail(s, EEXIST, "%s exists and is not a bridge", sub->name);
 	}
 	if (nl_addr_dump(nl, AF_UNSPEC, &addrs, &n, &err) < 0)
-		return fail(s, err.errnum, "reading addresses: %s", strerror(err.errnum));
+		return vm_fail(s, err.errnum, "reading addresses: %s", strerror(err.errnum));
 	for (i = 0; i < n; i++) {
 		if (addrs[i].index != li.index)
 			continue;
@@ -306,15 +294,15 @@ ensure_fw(struct vm_store *s, struct nl_sock *rt, const struct ipalloc_subnet *s
 	int rc = -1, exists;
 
 	if (!mem)
-		return fail(s, ENOMEM, "out of memory");
+		return vm_fail(s, ENOMEM, "out of memory");
 	if (nl_open(&nf, NETLINK_NETFILTER) < 0) {
 		free(mem);
-		return fail(s, errno, "netfilter socket: %s", strerror(errno));
+		return vm_fail(s, errno, "netfilter socket: %s", strerror(errno));
 	}
 	nl_buf_init(&b, mem, 65536);
 	exists = fw_exists(&nf, &err);
 	if (exists < 0) {
-		fail(s, err.errnum, "firewall: %s", nl_strerror(&err, e, sizeof(e)));
+		vm_fail(s, err.errnum, "firewall: %s", nl_strerror(&err, e, sizeof(e)));
 		goto out;
 	}
 	ipaddr_str(&sub->v4, p4);
@@ -329,11 +317,11 @@ ensure_fw(struct vm_store *s, struct nl_sock *rt, const struct ipalloc_subnet *s
 		for (i = 0; i < (sub->ula.family ? 3 : 2); i++) {
 			nl_buf_reset(&b);
 			if (fw_build_elems(&b, 0, sets[i], 1, &words[i], e, sizeof(e)) < 0) {
-				fail(s, EINVAL, "firewall: %s", e);
+				vm_fail(s, EINVAL, "firewall: %s", e);
 				goto out;
 			}
 			if (nl_talk(&nf, &b, NULL, NULL, &err) < 0 && err.errnum != EEXIST) {
-				fail(s, err.errnum, "firewall (set %s): %s", sets[i],
+				vm_fail(s, err.errnum, "firewall (set %s): %s", sets[i],
 				     nl_strerror(&err, e, sizeof(e)));
 				goto out;
 			}
@@ -366,12 +354,12 @@ ensure_fw(struct vm_store *s, struct nl_sock *rt, const struct ipalloc_subnet *s
 			mq[c.nmasq++].p = sub->ula;
 		c.masq = mq;
 		if (fw_build(&b, &c, NULL) < 0) {
-			fail(s, errno, "firewall: %s", strerror(errno));
+			vm_fail(s, errno, "firewall: %s", strerror(errno));
 			goto out;
 		}
 	}
 	if (nl_talk(&nf, &b, NULL, NULL, &err) < 0 && err.errnum != EEXIST) {
-		fail(s, err.errnum, "firewall (table inet %s): %s", FW_TABLE,
+		vm_fail(s, err.errnum, "firewall (table inet %s): %s", FW_TABLE,
 		     nl_strerror(&err, e, sizeof(e)));
 		goto out;
 	}
@@ -421,7 +409,7 @@ vm_net_prepare(struct vm_store *s, struct vm_config *c, struct vm_netplan *p)
 		int r;
 
 		if (nl_open(&nl, NETLINK_ROUTE) < 0)
-			return fail(s, errno, "netlink: %s", strerror(errno));
+			return vm_fail(s, errno, "netlink: %s", strerror(errno));
 		memset(&a, 0, sizeof(a));
 		host_name(host, sizeof(host));
 		a.dir = ipalloc_dir(s, dir, sizeof(dir));
@@ -431,7 +419,7 @@ vm_net_prepare(struct vm_store *s, struct vm_config *c, struct vm_netplan *p)
 		r = ipalloc_subnet(&a, c->link, &sub);
 		if (r < 0) {
 			nl_close(&nl);
-			return fail(s, errno, "%s: %s", c->link, a.err);
+			return vm_fail(s, errno, "%s: %s", c->link, a.err);
 		}
 		if (ensure_bridge(s, &nl, &sub) < 0 || ensure_fw(s, &nl, &sub) < 0) {
 			nl_close(&nl);
@@ -444,15 +432,15 @@ vm_net_prepare(struct vm_store *s, struct vm_config *c, struct vm_netplan *p)
 		p->gw6 = sub.gw6;
 		if (!strcmp(c->ip, "auto")) {
 			if (ipalloc_lease(&a, c->link, c->name, &l) < 0)
-				return fail(s, errno, "%s", a.err);
+				return vm_fail(s, errno, "%s", a.err);
 			p->v4 = l.v4;
 			p->v6 = l.v6;
 		} else {
 			if (ipaddr_parse(c->ip, AF_INET, &p->v4) < 0)
-				return fail(s, EINVAL, "--ip %s: expected auto or an IPv4 address", c->ip);
+				return vm_fail(s, EINVAL, "--ip %s: expected auto or an IPv4 address", c->ip);
 			p->v4.plen = sub.v4.plen;
 			if (!ipaddr_contains(&sub.v4, &p->v4))
-				return fail(s, EINVAL, "--ip %s: not inside %s's subnet", c->ip, c->link);
+				return vm_fail(s, EINVAL, "--ip %s: not inside %s's subnet", c->ip, c->link);
 			if (ipalloc_ula_addr(host, c->link, c->name, &p->v6) < 0)
 				memset(&p->v6, 0, sizeof(p->v6));
 		}
@@ -467,9 +455,9 @@ vm_net_prepare(struct vm_store *s, struct vm_config *c, struct vm_netplan *p)
 	} else if (c->net == VM_NET_MACVLAN) {
 		if (strcmp(c->ip, "auto")) {
 			if (ipaddr_parse(c->ip, AF_INET, &p->v4) < 0 || p->v4.plen < 0)
-				return fail(s, EINVAL, "--ip %s: expected ADDRESS/PREFIX for macvlan", c->ip);
+				return vm_fail(s, EINVAL, "--ip %s: expected ADDRESS/PREFIX for macvlan", c->ip);
 			if (c->gateway[0] && ipaddr_parse(c->gateway, AF_INET, &p->gw4) < 0)
-				return fail(s, EINVAL, "--gateway %s: not an IPv4 address", c->gateway);
+				return vm_fail(s, EINVAL, "--gateway %s: not an IPv4 address", c->gateway);
 		}
 		c->v4 = p->v4;
 	}
@@ -480,6 +468,20 @@ vm_net_prepare(struct vm_store *s, struct vm_config *c, struct vm_netplan *p)
 	str_copy(p->resolv, buf_cstr(&rs), sizeof(p->resolv));
 	buf_free(&rs);
 	return 0;
+}
+
+static void
+default_route(struct nl_buf *b, const struct ipaddr *gw, int oif)
+{
+	struct nl_route_spec r;
+
+	memset(&r, 0, sizeof(r));
+	r.dst.family = gw->family;
+	r.dst.plen = 0;
+	r.gw = *gw;
+	r.gw.plen = -1;
+	r.oif = oif;
+	nl_route_add(b, &r);
 }
 
 /* Configure the guest's side, with a socket made inside its namespace. */
@@ -493,10 +495,10 @@ configure_inside(struct vm_store *s, const struct vm_netplan *p, int nsfd)
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), rc = -1;
 
 	if (self < 0)
-		return fail(s, errno, "/proc/self/ns/net: %s", strerror(errno));
+		return vm_fail(s, errno, "/proc/self/ns/net: %s", strerror(errno));
 	if (setns(nsfd, CLONE_NEWNET) < 0) {
 		close(self);
-		return fail(s, errno, "entering the guest's network: %s", strerror(errno));
+		return vm_fail(s, errno, "entering the guest's network: %s", strerror(errno));
 	}
 	rc = nl_open(&nl, NETLINK_ROUTE);
 	if (setns(self, CLONE_NEWNET) < 0) {
@@ -506,7 +508,7 @@ configure_inside(struct vm_store *s, const struct vm_netplan *p, int nsfd)
 	}
 	close(self);
 	if (rc < 0)
-		return fail(s, errno, "netlink in the guest: %s", strerror(errno));
+		return vm_fail(s, errno, "netlink in the guest: %s", strerror(errno));
 	rc = -1;
 	nl_buf_init(&b, mem, sizeof(mem));
 	{
@@ -518,7 +520,7 @@ configure_inside(struct vm_store *s, const struct vm_netplan *p, int nsfd)
 		struct nl_link_change up = { "eth0", 1, 0, -1, -1 };
 
 		if (find_link(&nl, "eth0", &li) != 1) {
-			fail(s, ENODEV, "eth0 is missing in the guest");
+			vm_fail(s, ENODEV, "eth0 is missing in the guest");
 			goto out;
 		}
 		nl_link_set(&b, &up);
@@ -526,28 +528,10 @@ configure_inside(struct vm_store *s, const struct vm_netplan *p, int nsfd)
 			nl_addr_add(&b, li.index, &p->v4);
 		if (p->v6.family)
 			nl_addr_add_flags(&b, li.index, &p->v6, IFA_F_NODAD);
-		if (p->gw4.family) {
-			struct nl_route_spec r;
-
-			memset(&r, 0, sizeof(r));
-			r.dst.family = AF_INET;
-			r.dst.plen = 0;
-			r.gw = p->gw4;
-			r.gw.plen = -1;
-			r.oif = li.index;
-			nl_route_add(&b, &r);
-		}
-		if (p->gw6.family && p->net == VM_NET_BRIDGE) {
-			struct nl_route_spec r;
-
-			memset(&r, 0, sizeof(r));
-			r.dst.family = AF_INET6;
-			r.dst.plen = 0;
-			r.gw = p->gw6;
-			r.gw.plen = -1;
-			r.oif = li.index;
-			nl_route_add(&b, &r);
-		}
+		if (p->gw4.family)
+			default_route(&b, &p->gw4, li.index);
+		if (p->gw6.family && p->net == VM_NET_BRIDGE)
+			default_route(&b, &p->gw6, li.index);
 	}
 	if (talk(s, &nl, &b, "guest network") < 0)
 		goto out;
@@ -571,7 +555,7 @@ vm_net_attach(struct vm_store *s, const struct vm_netplan *p, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0)
-		return fail(s, errno, "%s: %s", path, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", path, strerror(errno));
 	if (p->net == VM_NET_NONE) {
 		rc = configure_inside(s, p, nsfd);
 		close(nsfd);
@@ -579,11 +563,11 @@ vm_net_attach(struct vm_store *s, const struct vm_netplan *p, pid_t pid)
 	}
 	if (nl_open(&nl, NETLINK_ROUTE) < 0) {
 		close(nsfd);
-		return fail(s, errno, "netlink: %s", strerror(errno));
+		return vm_fail(s, errno, "netlink: %s", strerror(errno));
 	}
 	nl_buf_init(&b, mem, sizeof(mem));
 	if (find_link(&nl, p->link, &li) != 1) {
-		fail(s, ENODEV, "%s: no such interface", p->link);
+		vm_fail(s, ENODEV, "%s: no such interface", p->link);
 		goto out;
 	}
 	memset(&ls, 0, sizeof(ls));
@@ -648,7 +632,7 @@ vm_net_release(struct vm_store *s, const struct vm_config *c)
 	a.dir = ipalloc_dir(s, dir, sizeof(dir));
 	a.host = host;
 	if (ipalloc_release(&a, c->link, c->name) < 0 && errno != ENOENT)
-		return fail(s, errno, "%s", a.err);
+		return vm_fail(s, errno, "%s", a.err);
 	return 0;
 }
 
@@ -671,14 +655,14 @@ dns_update(struct vm_store *s, const char *fqdn, const struct vm_netplan *p)
 
 		snprintf(abs, sizeof(abs), "%.250s.", fqdn);
 		if (dns_name_from_text(&name, abs, NULL) < 0)
-			return fail(s, EINVAL, "%s: not a domain name", fqdn);
+			return vm_fail(s, EINVAL, "%s: not a domain name", fqdn);
 	}
 	if (dns_client_find_zone(&v.cl, &name, &zone) < 0) {
 		if (errno == ECONNREFUSED || errno == ETIMEDOUT || errno == ENETUNREACH) {
 			log_debug("dns: %s", v.cl.err);
 			return 1;	/* no lab dns running here */
 		}
-		return fail(s, errno, "dns: %s", v.cl.err);
+		return vm_fail(s, errno, "dns: %s", v.cl.err);
 	}
 	/* replace: both address RRsets go, then the new ones come */
 	rr[n++] = (struct dns_update_rr){ &name, DNS_T_A, DNS_C_ANY, 0, NULL, 0 };
@@ -688,7 +672,7 @@ dns_update(struct vm_store *s, const char *fqdn, const struct vm_netplan *p)
 	if (p && p->v6.family)
 		rr[n++] = (struct dns_update_rr){ &name, DNS_T_AAAA, DNS_C_IN, 60, p->v6.a, 16 };
 	if (dns_client_update(&v.cl, &zone, rr, n, &rcode) < 0)
-		return fail(s, errno, "dns update of %s: %s", fqdn, v.cl.err);
+		return vm_fail(s, errno, "dns update of %s: %s", fqdn, v.cl.err);
 	return 0;
 }
 

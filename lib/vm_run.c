@@ -31,18 +31,6 @@
 #include "vm.h"
 #include "vm_run.h"
 
-__attribute__((format(printf, 3, 4))) static int
-fail(struct vm_store *s, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->err, sizeof(s->err), fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
 const char *
 vm_gpu_dev_dir(void)
 {
@@ -155,12 +143,12 @@ idmapped_root(struct vm_store *s, const char *root, pid_t pid)
 	fd = (int)syscall(SYS_open_tree, AT_FDCWD, root,
 			  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (fd < 0)
-		return fail(s, errno, "open_tree %s: %s", root, strerror(errno));
+		return vm_fail(s, errno, "open_tree %s: %s", root, strerror(errno));
 	snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)pid);
 	ns = open(p, O_RDONLY | O_CLOEXEC);
 	if (ns < 0) {
 		close(fd);
-		return fail(s, errno, "%s: %s", p, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	}
 	memset(&attr, 0, sizeof(attr));
 	attr.attr_set = MOUNT_ATTR_IDMAP;
@@ -171,7 +159,7 @@ idmapped_root(struct vm_store *s, const char *root, pid_t pid)
 
 		close(ns);
 		close(fd);
-		return fail(s, e, "id-mapped mount of %s: %s", root,
+		return vm_fail(s, e, "id-mapped mount of %s: %s", root,
 			    e == EINVAL ? "the file system does not support it" : strerror(e));
 	}
 	close(ns);
@@ -204,7 +192,7 @@ vm_instance_start(struct vm_store *s, struct vm_config *c, const struct vm_start
 	in->c = c;
 	vm_run_dir(s, c->name, rundir, sizeof(rundir));
 	if (fs_mkdir_p(rundir, 0755) < 0)
-		return fail(s, errno, "%s: %s", rundir, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", rundir, strerror(errno));
 	if (vm_net_prepare(s, c, &in->net) < 0)
 		goto fail;
 	in->have_net = 1;
@@ -216,7 +204,7 @@ vm_instance_start(struct vm_store *s, struct vm_config *c, const struct vm_start
 	lim.devices = 1;
 	if (c->gpu) {
 		if (vm_gpu_devices(&gpu, &ngpu) < 0) {
-			fail(s, ENODEV, "--gpu: no /dev/nvidia* or /dev/dri nodes on this host");
+			vm_fail(s, ENODEV, "--gpu: no /dev/nvidia* or /dev/dri nodes on this host");
 			goto fail;
 		}
 		for (i = 0; i < ngpu && i < 64; i++) {
@@ -235,27 +223,27 @@ vm_instance_start(struct vm_store *s, struct vm_config *c, const struct vm_start
 	snprintf(in->cgroup, sizeof(in->cgroup), "lab/%s", c->name);
 	cgroup_destroy(in->cgroup);	/* a leftover of a crash */
 	if (cgroup_create(in->cgroup, &lim, cgerr, sizeof(cgerr)) < 0) {
-		fail(s, errno, "cgroup: %s", cgerr);
+		vm_fail(s, errno, "cgroup: %s", cgerr);
 		goto fail;
 	}
 	in->have_cgroup = 1;
 
 	if (o->console && open_console(&in->console, &slave, ptyname, sizeof(ptyname)) < 0) {
-		fail(s, errno, "console pty: %s", strerror(errno));
+		vm_fail(s, errno, "console pty: %s", strerror(errno));
 		goto fail;
 	}
 	if (c->systemd) {
 		snprintf(notify, sizeof(notify), "%s/notify", rundir);
 		in->notify = notify_socket(notify);
 		if (in->notify < 0) {
-			fail(s, errno, "%s: %s", notify, strerror(errno));
+			vm_fail(s, errno, "%s: %s", notify, strerror(errno));
 			goto fail;
 		}
 	}
 
 	vm_root_paths(s, c, root, lower, upper, work, sizeof(root));
 	if (c->ephemeral && mkdir(root, 0755) < 0 && errno != EEXIST) {
-		fail(s, errno, "%s: %s", root, strerror(errno));
+		vm_fail(s, errno, "%s: %s", root, strerror(errno));
 		goto fail;
 	}
 	memset(&sp, 0, sizeof(sp));
@@ -325,17 +313,17 @@ vm_instance_start(struct vm_store *s, struct vm_config *c, const struct vm_start
 	if (sp.cgroup_fd >= 0)
 		close(sp.cgroup_fd);
 	if (rc < 0) {
-		fail(s, errno, "clone: %s", strerror(errno));
+		vm_fail(s, errno, "clone: %s", strerror(errno));
 		goto fail;
 	}
 	rc = -1;
 	if (c->userns && cgroup_attach(in->cgroup, in->proc.pid) < 0) {
-		fail(s, errno, "cgroup %s: %s", in->cgroup, strerror(errno));
+		vm_fail(s, errno, "cgroup %s: %s", in->cgroup, strerror(errno));
 		goto fail;
 	}
 	if (c->userns) {
 		if (ct_map_ids(&in->proc, c->id_base, 65536) < 0) {
-			fail(s, errno, "id maps: %s", strerror(errno));
+			vm_fail(s, errno, "id maps: %s", strerror(errno));
 			goto fail;
 		}
 		tree = idmapped_root(s, root, in->proc.pid);
@@ -345,11 +333,11 @@ vm_instance_start(struct vm_store *s, struct vm_config *c, const struct vm_start
 	if (vm_net_attach(s, &in->net, in->proc.pid) < 0)
 		goto fail;
 	if (ct_release(&in->proc, tree) < 0) {
-		fail(s, errno, "starting the guest: %s", strerror(errno));
+		vm_fail(s, errno, "starting the guest: %s", strerror(errno));
 		goto fail;
 	}
 	if (ct_wait_exec(&in->proc, e, sizeof(e)) < 0) {
-		fail(s, EINVAL, "%s", e);
+		vm_fail(s, EINVAL, "%s", e);
 		goto fail;
 	}
 

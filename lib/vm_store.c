@@ -28,8 +28,8 @@
 #define RENAME_NOREPLACE 1
 #endif
 
-__attribute__((format(printf, 3, 4))) static int
-fail(struct vm_store *s, int e, const char *fmt, ...)
+int
+vm_fail(struct vm_store *s, int e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -87,22 +87,22 @@ vm_store_open(struct vm_store *s, int create)
 	if (create) {
 		snprintf(p, sizeof(p), "%s/images", s->root);
 		if (fs_mkdir_p(p, 0755) < 0)
-			return fail(s, errno, "%s: %s", p, strerror(errno));
+			return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 		snprintf(p, sizeof(p), "%s/vm", s->root);
 		if (fs_mkdir_p(p, 0755) < 0)
-			return fail(s, errno, "%s: %s", p, strerror(errno));
+			return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	}
 	snprintf(p, sizeof(p), "%s/images", s->root);
 	if (access(p, F_OK) < 0)
 		str_copy(p, s->root, sizeof(p));
 	if (force && *force) {
 		if (backend_parse(force, &s->backend) < 0)
-			return fail(s, EINVAL, "$LAB_VM_BACKEND %s: expected btrfs, reflink or overlay",
+			return vm_fail(s, EINVAL, "$LAB_VM_BACKEND %s: expected btrfs, reflink or overlay",
 				    force);
 		if (s->backend == VM_BTRFS && !btrfs_is_btrfs(p))
-			return fail(s, EINVAL, "%s: not on btrfs, cannot use the btrfs backend", p);
+			return vm_fail(s, EINVAL, "%s: not on btrfs, cannot use the btrfs backend", p);
 		if (s->backend == VM_REFLINK && create && !tree_can_reflink(p))
-			return fail(s, EINVAL, "%s: the file system cannot reflink (FICLONE)", p);
+			return vm_fail(s, EINVAL, "%s: the file system cannot reflink (FICLONE)", p);
 	} else if (btrfs_is_btrfs(p))
 		s->backend = VM_BTRFS;
 	else if (create && tree_can_reflink(p))
@@ -206,11 +206,11 @@ vm_image_get(struct vm_store *s, const char *name, struct vm_image *im)
 	int64_t n;
 
 	if (!vm_valid_image(name))
-		return fail(s, EINVAL, "%s: invalid image name (letters, digits, '.', '_', '-')", name);
+		return vm_fail(s, EINVAL, "%s: invalid image name (letters, digits, '.', '_', '-')", name);
 	snprintf(p, sizeof(p), "%s/images/%s/image.json", s->root, name);
 	j = read_json(p);
 	if (!j)
-		return fail(s, errno == ENOENT ? ENOENT : errno, "%s: no such image%s", name,
+		return vm_fail(s, errno == ENOENT ? ENOENT : errno, "%s: no such image%s", name,
 			    errno == ENOENT ? " (lab vm image ls)" : ": unreadable image.json");
 	memset(im, 0, sizeof(*im));
 	str_copy(im->name, name, sizeof(im->name));
@@ -236,36 +236,36 @@ vm_image_import(struct vm_store *s, const char *name, const char *source)
 	int fd = -1, rc = -1;
 
 	if (!vm_valid_image(name))
-		return fail(s, EINVAL, "%s: invalid image name (letters, digits, '.', '_', '-')", name);
+		return vm_fail(s, EINVAL, "%s: invalid image name (letters, digits, '.', '_', '-')", name);
 	snprintf(final, sizeof(final), "%s/images/%s", s->root, name);
 	if (access(final, F_OK) == 0)
-		return fail(s, EEXIST, "image %s exists (lab vm image rm %s first)", name, name);
+		return vm_fail(s, EEXIST, "image %s exists (lab vm image rm %s first)", name, name);
 	if (stat(source, &st) < 0)
-		return fail(s, errno, "%s: %s", source, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", source, strerror(errno));
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-		return fail(s, EINVAL, "%s: neither a directory nor a tar archive", source);
+		return vm_fail(s, EINVAL, "%s: neither a directory nor a tar archive", source);
 	snprintf(stage, sizeof(stage), "%s/images/.%s.import-%d", s->root, name, (int)getpid());
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", stage);
 	tree_remove(stage);
 	if (mkdir(stage, 0755) < 0)
-		return fail(s, errno, "%s: %s", stage, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", stage, strerror(errno));
 	if (s->backend == VM_BTRFS ? btrfs_subvol_create(rootfs) < 0 : mkdir(rootfs, 0755) < 0) {
-		fail(s, errno, "%s: %s", rootfs, strerror(errno));
+		vm_fail(s, errno, "%s: %s", rootfs, strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if (tree_copy(source, rootfs, 0) < 0) {
-			fail(s, errno, "copying %s: %s", source, strerror(errno));
+			vm_fail(s, errno, "copying %s: %s", source, strerror(errno));
 			goto out;
 		}
 	} else {
 		fd = open(source, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fail(s, errno, "%s: %s", source, strerror(errno));
+			vm_fail(s, errno, "%s: %s", source, strerror(errno));
 			goto out;
 		}
 		if (tar_extract_fd(fd, rootfs, e, sizeof(e)) < 0) {
-			fail(s, errno, "%s: %s", source, e);
+			vm_fail(s, errno, "%s: %s", source, e);
 			goto out;
 		}
 	}
@@ -278,15 +278,15 @@ vm_image_import(struct vm_store *s, const char *name, const char *source)
 	im.bytes = tree_size(rootfs);
 	snprintf(meta, sizeof(meta), "%s/image.json", stage);
 	if (image_meta_save(meta, &im) < 0) {
-		fail(s, errno, "%s: %s", meta, strerror(errno));
+		vm_fail(s, errno, "%s: %s", meta, strerror(errno));
 		goto out;
 	}
 	if (s->backend == VM_BTRFS && btrfs_set_readonly(rootfs, 1) < 0) {
-		fail(s, errno, "%s: cannot make it read-only: %s", rootfs, strerror(errno));
+		vm_fail(s, errno, "%s: cannot make it read-only: %s", rootfs, strerror(errno));
 		goto out;
 	}
 	if (syscall(SYS_renameat2, AT_FDCWD, stage, AT_FDCWD, final, RENAME_NOREPLACE) < 0) {
-		fail(s, errno, errno == EEXIST ? "image %s exists" : "image %s: %s", name,
+		vm_fail(s, errno, errno == EEXIST ? "image %s exists" : "image %s: %s", name,
 		     strerror(errno));
 		goto out;
 	}
@@ -361,11 +361,11 @@ vm_image_list(struct vm_store *s, struct vm_image **out, size_t *n)
 
 	snprintf(p, sizeof(p), "%s/images", s->root);
 	if (list_dir(p, &names, &cnt) < 0)
-		return fail(s, errno, "%s: %s", p, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	v = calloc(cnt ? cnt : 1, sizeof(*v));
 	if (!v) {
 		free_names(names, cnt);
-		return fail(s, ENOMEM, "out of memory");
+		return vm_fail(s, ENOMEM, "out of memory");
 	}
 	for (i = 0; i < cnt; i++)
 		if (vm_image_get(s, names[i], &v[k]) == 0)
@@ -396,7 +396,7 @@ vm_image_remove(struct vm_store *s, const char *name)
 
 			vm_config_free(&c);
 			if (used) {
-				fail(s, EBUSY, "image %s is used by instance %s", name, names[i]);
+				vm_fail(s, EBUSY, "image %s is used by instance %s", name, names[i]);
 				free_names(names, n);
 				return -1;
 			}
@@ -407,9 +407,9 @@ vm_image_remove(struct vm_store *s, const char *name)
 	snprintf(p, sizeof(p), "%s/images/%s", s->root, name);
 	snprintf(gone, sizeof(gone), "%s/images/.%s.rm-%d", s->root, name, (int)getpid());
 	if (rename(p, gone) < 0)
-		return fail(s, errno, "%s: %s", p, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	if (tree_remove(gone) < 0)
-		return fail(s, errno, "%s: %s", gone, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", gone, strerror(errno));
 	return 0;
 }
 
@@ -549,7 +549,7 @@ vm_config_save(struct vm_store *s, const struct vm_config *c)
 	rc = json_writer_finish(&w) < 0 ? -1 : write_json(p, &b);
 	buf_free(&b);
 	if (rc < 0)
-		return fail(s, errno, "%s: %s", p, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	return 0;
 }
 
@@ -590,12 +590,12 @@ vm_config_load(struct vm_store *s, const char *name, struct vm_config *c)
 
 	vm_config_init(c);
 	if (!vm_valid_name(name))
-		return fail(s, EINVAL, "%s: invalid name (a DNS label: a-z, 0-9, '-')", name);
+		return vm_fail(s, EINVAL, "%s: invalid name (a DNS label: a-z, 0-9, '-')", name);
 	vm_dir(s, name, p, sizeof(p));
 	str_copy(p + strlen(p), "/config.json", sizeof(p) - strlen(p));
 	j = read_json(p);
 	if (!j)
-		return fail(s, errno, errno == ENOENT ? "%s: no such instance" : "%s: unreadable config",
+		return vm_fail(s, errno, errno == ENOENT ? "%s: no such instance" : "%s: unreadable config",
 			    name);
 	str_copy(c->name, name, sizeof(c->name));
 	if ((v = json_get_str(j, "kind")))
@@ -612,7 +612,7 @@ vm_config_load(struct vm_store *s, const char *name, struct vm_config *c)
 	    get_list(j, "cap_add", c->caps_add, 16, &c->ncaps_add) < 0) {
 		json_free(j);
 		vm_config_free(c);
-		return fail(s, EINVAL, "%s: malformed config", name);
+		return vm_fail(s, EINVAL, "%s: malformed config", name);
 	}
 	if (json_get_int(j, "cpu_millis", &n) == 0)
 		c->cpu_millis = (uint32_t)n;
@@ -676,7 +676,7 @@ vm_list(struct vm_store *s, char ***names, size_t *n)
 
 	snprintf(p, sizeof(p), "%s/vm", s->root);
 	if (list_dir(p, names, n) < 0)
-		return fail(s, errno, "%s: %s", p, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	return 0;
 }
 
@@ -714,21 +714,21 @@ vm_root_create(struct vm_store *s, const struct vm_config *c)
 	switch (c->backend) {
 	case VM_BTRFS:
 		if (btrfs_snapshot(img, root, 0) < 0)
-			return fail(s, errno, "snapshot of %s: %s", img, strerror(errno));
+			return vm_fail(s, errno, "snapshot of %s: %s", img, strerror(errno));
 		return 0;
 	case VM_REFLINK:
 		if (tree_copy(img, root, TREE_REFLINK) < 0) {
 			int e = errno;
 
 			tree_remove(root);
-			return fail(s, e, "reflink copy of %s: %s", img,
+			return vm_fail(s, e, "reflink copy of %s: %s", img,
 				    e == EOPNOTSUPP ? "the file system cannot share extents here"
 						    : strerror(e));
 		}
 		return 0;
 	default:
 		if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(root, 0755) < 0)
-			return fail(s, errno, "%s: %s", upper, strerror(errno));
+			return vm_fail(s, errno, "%s: %s", upper, strerror(errno));
 		return 0;
 	}
 }
@@ -743,10 +743,10 @@ vm_remove_dir(struct vm_store *s, const char *name)
 	if (rename(d, gone) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return fail(s, errno, "%s: %s", d, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", d, strerror(errno));
 	}
 	if (tree_remove(gone) < 0)
-		return fail(s, errno, "%s: %s", gone, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", gone, strerror(errno));
 	return 0;
 }
 
@@ -762,18 +762,18 @@ vm_with_root(struct vm_store *s, const struct vm_config *c, int (*fn)(int rootfd
 	if (c->backend != VM_OVERLAY) {
 		fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
-			return fail(s, errno, "%s: %s", root, strerror(errno));
+			return vm_fail(s, errno, "%s: %s", root, strerror(errno));
 		rc = fn(fd, arg);
 		st = errno;
 		close(fd);
 		if (rc < 0)
-			return fail(s, st, "%s: %s", root, strerror(st));
+			return vm_fail(s, st, "%s: %s", root, strerror(st));
 		return 0;
 	}
 	/* The merged view exists only in a mount namespace of a child. */
 	pid = fork();
 	if (pid < 0)
-		return fail(s, errno, "fork: %s", strerror(errno));
+		return vm_fail(s, errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
@@ -788,8 +788,8 @@ vm_with_root(struct vm_store *s, const struct vm_config *c, int (*fn)(int rootfd
 		int code = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
 
 		if (code >= 100)
-			return fail(s, code - 100, "overlay on %s: %s", root, strerror(code - 100));
-		return fail(s, EIO, "%s: writing into the instance's root failed", root);
+			return vm_fail(s, code - 100, "overlay on %s: %s", root, strerror(code - 100));
+		return vm_fail(s, EIO, "%s: writing into the instance's root failed", root);
 	}
 	return 0;
 }
@@ -805,7 +805,7 @@ vm_state_save(struct vm_store *s, const char *name, const struct vm_state *st)
 
 	vm_run_dir(s, name, d, sizeof(d));
 	if (fs_mkdir_p(d, 0755) < 0)
-		return fail(s, errno, "%s: %s", d, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", d, strerror(errno));
 	if (st->v4.family)
 		ipaddr_str(&st->v4, t4);
 	if (st->v6.family)
@@ -820,7 +820,7 @@ vm_state_save(struct vm_store *s, const char *name, const struct vm_state *st)
 	rc = buf_err(&b) < 0 ? -1 : fs_write_replace(p, b.data, b.len, 0644);
 	buf_free(&b);
 	if (rc < 0)
-		return fail(s, errno, "%s: %s", p, strerror(errno));
+		return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	return 0;
 }
 
