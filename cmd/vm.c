@@ -509,6 +509,9 @@ cmd_new(int argc, char **argv)
 	c.backend = im.backend;
 	if (c.userns && c.backend == VM_OVERLAY)
 		die("--userns needs the btrfs or reflink backend (an id-mapped root); this store is on overlayfs");
+	vm_run_dir(&V->store, name, d, sizeof(d));
+	if (!vm_exists(&V->store, name) && access(d, F_OK) == 0)
+		die("%s: the name is taken by a one-shot instance (lab vm ls)", name);
 	vm_dir(&V->store, name, d, sizeof(d));
 	if (mkdir(d, 0755) < 0) {
 		if (errno == EEXIST)
@@ -808,7 +811,7 @@ cmd_run(int argc, char **argv)
 	const char *ssh_key = NULL, *name = NULL;
 	char genname[32], term[128], d[1200];
 	char *cmdv[VM_MAX_LIST + 1];
-	int i, rm = 0, nc = 0, status = 0, lk, r;
+	int i, rm = 0, nc = 0, status = 0, r;
 
 	vm_config_init(&c);
 	for (i = 1; i < argc; i++) {
@@ -886,7 +889,6 @@ cmd_run(int argc, char **argv)
 			die("%s: the name is taken (lab vm ls)", name);
 		die_errno("%s", d);
 	}
-	lk = -1;
 	vm_inst_init(&in);
 	memset(&o, 0, sizeof(o));
 	o.console = isatty(0);
@@ -930,7 +932,6 @@ cmd_run(int argc, char **argv)
 	vm_instance_cleanup(&V->store, &in);
 	vm_net_release(&V->store, &c);
 	rmdir(d);
-	fs_unlock(lk);
 	vm_config_free(&c);
 	return spawn_exit_code(status);
 }
@@ -1262,8 +1263,30 @@ cmd_rm(int argc, char **argv)
 	need_root();
 	open_store(0);
 	vm_dir(&V->store, name, d, sizeof(d));
-	if (access(d, F_OK) < 0)
-		die("%s: no such instance", name);
+	if (access(d, F_OK) < 0) {
+		/* a one-shot instance has only run-time state */
+		vm_run_dir(&V->store, name, d, sizeof(d));
+		if (access(d, F_OK) < 0)
+			die("%s: no such instance", name);
+		if (vm_running(&V->store, name, &st)) {
+			if (!force)
+				die("%s: running (rm --force stops it)", name);
+			stop_instance(name, 10);
+		} else if (vm_state_load(&V->store, name, &st) == 0) {
+			cleanup_orphan(name, &st);
+		}
+		if (st.link[0]) {
+			struct vm_config c1;
+
+			vm_config_init(&c1);
+			str_copy(c1.name, name, sizeof(c1.name));
+			str_copy(c1.link, st.link, sizeof(c1.link));
+			if (vm_net_release(&V->store, &c1) < 0)
+				warnx_("%s", V->store.err);
+		}
+		tree_remove(d);
+		return 0;
+	}
 	lk = lock_instance(name);
 	have_conf = vm_config_load(&V->store, name, &c) == 0;
 	if (have_conf && c.pinned)

@@ -171,6 +171,7 @@ struct vm_state {
 	uint64_t init_start;	/* start time of init (clock ticks), against pid reuse */
 	int64_t started;	/* unix time */
 	char veth[16];
+	char link[16];		/* the bridge (its lease is there) */
 	struct ipaddr v4, v6;
 	char fqdn[256];		/* registered in DNS, "" if not */
 	uint64_t caps;

@@ -346,8 +346,10 @@ vm_instance_start(struct vm_store *s, struct vm_config *c, const struct vm_start
 	in->st.init = in->proc.pid;
 	in->st.init_start = vm_proc_start(in->proc.pid);
 	in->st.started = (int64_t)time(NULL);
-	if (c->net == VM_NET_BRIDGE)
+	if (c->net == VM_NET_BRIDGE) {
 		str_copy(in->st.veth, in->net.veth, sizeof(in->st.veth));
+		str_copy(in->st.link, in->net.link, sizeof(in->st.link));
+	}
 	in->st.v4 = in->net.v4;
 	in->st.v6 = in->net.v6;
 	in->st.caps = sp.caps;

@@ -811,10 +811,11 @@ vm_state_save(struct vm_store *s, const char *name, const struct vm_state *st)
 	if (st->v6.family)
 		ipaddr_str(&st->v6, t6);
 	buf_addf(&b,
-		 "supervisor=%d\ninit=%d\ninit_start=%llu\nstarted=%lld\nveth=%s\nipv4=%s\nipv6=%s\n"
+		 "supervisor=%d\ninit=%d\ninit_start=%llu\nstarted=%lld\nveth=%s\nlink=%s\nipv4=%s\n"
+		 "ipv6=%s\n"
 		 "fqdn=%s\ncaps=%llx\nseccomp=%d\nno_new_privs=%d\nuserns=%d\nsystemd=%d\ncgroup=%s\n",
 		 (int)st->supervisor, (int)st->init, (unsigned long long)st->init_start,
-		 (long long)st->started, st->veth, t4, t6, st->fqdn, (unsigned long long)st->caps,
+		 (long long)st->started, st->veth, st->link, t4, t6, st->fqdn, (unsigned long long)st->caps,
 		 st->seccomp, st->no_new_privs, st->userns, st->systemd, st->cgroup);
 	snprintf(p, sizeof(p), "%s/state", d);
 	rc = buf_err(&b) < 0 ? -1 : fs_write_replace(p, b.data, b.len, 0644);
@@ -855,6 +856,8 @@ vm_state_load(struct vm_store *s, const char *name, struct vm_state *st)
 			st->started = strtoll(v, NULL, 10);
 		else if (!strcmp(line, "veth"))
 			str_copy(st->veth, v, sizeof(st->veth));
+		else if (!strcmp(line, "link"))
+			str_copy(st->link, v, sizeof(st->link));
 		else if (!strcmp(line, "ipv4") && *v)
 			ipaddr_parse(v, AF_INET, &st->v4);
 		else if (!strcmp(line, "ipv6") && *v)

@@ -319,6 +319,19 @@ b$s
 0
 " "" ""
 
+nsenter --net="$H" "$LAB" vm run --rm --name dead$s bb -- sleep 100 </dev/null >/dev/null 2>&1 &
+DEAD=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -f "$work/run/vm/dead$s/state" ] && break; sleep 0.2; done
+kill -9 $DEAD
+wait $DEAD 2>/dev/null
+testing "rm cleans up after a one-shot instance whose lab was killed" \
+	"V rm dead$s; echo \$?; ls '$work/run/vm' | grep -c dead$s; grep -c dead$s '$work/run/ip/lab0.leases'; ls -d /sys/fs/cgroup/*/lab/dead$s 2>/dev/null | wc -l" \
+	"0
+0
+0
+0
+" "" ""
+
 # pin, enable
 check "pin" V pin "a$s"
 testing "rm refuses a pinned instance" "V rm --force a$s; echo \$?" \
