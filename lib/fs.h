@@ -42,6 +42,11 @@ int fs_write_replace(const char *path, const void *p, size_t n, mode_t mode);
 /* mkdir -p; existing directories are fine, other existing files are not. */
 int fs_mkdir_p(const char *path, mode_t mode);
 
+/* The names in directory dir that do not start with '.', sorted; a missing
+ * directory is an empty list. Free with fs_list_free. */
+int fs_list(const char *dir, char ***out, size_t *n);
+void fs_list_free(char **v, size_t n);
+
 /*
  * Paths inside a directory tree that belongs to someone else (an image, a
  * container's root): symlinks and ".." are resolved as if rootfd were "/",

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fs.h"
 #include "log.h"
 
 int
@@ -192,58 +193,14 @@ netns_exec_prepare(const char *name)
 	return 0;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
 netns_list(char ***names, size_t *n)
 {
-	char **v = NULL;
-	size_t cnt = 0, cap = 0;
-	struct dirent *e;
-	DIR *d;
-
-	*names = NULL;
-	*n = 0;
-	d = opendir(NETNS_RUN_DIR);
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (cnt == cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-
-			if (!nv)
-				goto nomem;
-			v = nv;
-		}
-		if (!(v[cnt] = strdup(e->d_name)))
-			goto nomem;
-		cnt++;
-	}
-	closedir(d);
-	if (cnt)
-		qsort(v, cnt, sizeof(*v), cmp_str);
-	*names = v;
-	*n = cnt;
-	return 0;
-nomem:
-	closedir(d);
-	netns_list_free(v, cnt);
-	errno = ENOMEM;
-	return -1;
+	return fs_list(NETNS_RUN_DIR, names, n);
 }
 
 void
 netns_list_free(char **names, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	fs_list_free(names, n);
 }

@@ -304,54 +304,6 @@ out:
 	return rc;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted entries of a directory that are not hidden. */
-static int
-list_dir(const char *dir, char ***out, size_t *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **v = NULL, **nv;
-	size_t cnt = 0;
-
-	*out = NULL;
-	*n = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		nv = realloc(v, (cnt + 1) * sizeof(*v));
-		if (!nv || !(nv[cnt] = strdup(de->d_name))) {
-			free(nv ? nv : v);
-			closedir(d);
-			errno = ENOMEM;
-			return -1;
-		}
-		v = nv;
-		cnt++;
-	}
-	closedir(d);
-	if (cnt)
-		qsort(v, cnt, sizeof(*v), cmp_str);
-	*out = v;
-	*n = cnt;
-	return 0;
-}
-
-static void
-free_names(char **v, size_t n)
-{
-	while (n-- > 0)
-		free(v[n]);
-	free(v);
-}
-
 int
 vm_image_list(struct vm_store *s, struct vm_image **out, size_t *n)
 {
@@ -360,17 +312,17 @@ vm_image_list(struct vm_store *s, struct vm_image **out, size_t *n)
 	struct vm_image *v;
 
 	snprintf(p, sizeof(p), "%s/images", s->root);
-	if (list_dir(p, &names, &cnt) < 0)
+	if (fs_list(p, &names, &cnt) < 0)
 		return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	v = calloc(cnt ? cnt : 1, sizeof(*v));
 	if (!v) {
-		free_names(names, cnt);
+		fs_list_free(names, cnt);
 		return vm_fail(s, ENOMEM, "out of memory");
 	}
 	for (i = 0; i < cnt; i++)
 		if (vm_image_get(s, names[i], &v[k]) == 0)
 			k++;
-	free_names(names, cnt);
+	fs_list_free(names, cnt);
 	s->err[0] = '\0';
 	*out = v;
 	*n = k;
@@ -397,12 +349,12 @@ vm_image_remove(struct vm_store *s, const char *name)
 			vm_config_free(&c);
 			if (used) {
 				vm_fail(s, EBUSY, "image %s is used by instance %s", name, names[i]);
-				free_names(names, n);
+				fs_list_free(names, n);
 				return -1;
 			}
 		}
 	}
-	free_names(names, n);
+	fs_list_free(names, n);
 	/* Out of sight first, so a half-removed image is never listed. */
 	snprintf(p, sizeof(p), "%s/images/%s", s->root, name);
 	snprintf(gone, sizeof(gone), "%s/images/.%s.rm-%d", s->root, name, (int)getpid());
@@ -675,7 +627,7 @@ vm_list(struct vm_store *s, char ***names, size_t *n)
 	char p[1200];
 
 	snprintf(p, sizeof(p), "%s/vm", s->root);
-	if (list_dir(p, names, n) < 0)
+	if (fs_list(p, names, n) < 0)
 		return vm_fail(s, errno, "%s: %s", p, strerror(errno));
 	return 0;
 }
