@@ -50,18 +50,28 @@ $(B)/gen/version.h: FORCE
 	@mkdir -p $(@D)
 	@scripts/gen-version.sh > $@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
+# The example inventory of `lab deploy init`, built in.
+EMBEDDED := $(shell find embedded-layers 2>/dev/null)
+$(B)/gen/embedded.c: scripts/gen-embedded.sh $(EMBEDDED)
+	@mkdir -p $(@D)
+	@scripts/gen-embedded.sh > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/embedded.o: $(B)/gen/embedded.c lib/embedded.h | $(DEPS)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 $(B)/%.o: %.c | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/cmd/lab.o: $(B)/gen/pins.h $(B)/gen/version.h
+$(B)/cmd/lab.o $(B)/lib/deploy_recv.o: $(B)/gen/pins.h $(B)/gen/version.h
 
 $(B)/liblab.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/lab: $(CMD_OBJ) $(B)/liblab.a
-	$(CC) $(LDFLAGS) -Wl,-Map=$(B)/lab.map -o $@ $(CMD_OBJ) $(B)/liblab.a -L$(SYSROOT)/lib $(LIBS)
+$(B)/lab: $(CMD_OBJ) $(B)/gen/embedded.o $(B)/liblab.a
+	$(CC) $(LDFLAGS) -Wl,-Map=$(B)/lab.map -o $@ $(CMD_OBJ) $(B)/gen/embedded.o $(B)/liblab.a \
+		-L$(SYSROOT)/lib $(LIBS)
 
 lab: $(B)/lab
 	strip -o $@ $<
@@ -76,9 +86,11 @@ tests: $(UNIT_BIN) lab
 # Fuzz targets: clang + libFuzzer + ASan/UBSan against the system libc;
 # each target #includes the parser it drives and links the rest of lib/
 # from an archive of its own (members are pulled only when needed).
-FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -Ilib \
+FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -Ilib -I$(B)/gen \
               -isystem $(SYSROOT)/include -DLAB_FUZZ
 FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/fuzz/obj/%.o)
+
+$(B)/fuzz/obj/deploy_recv.o: $(B)/gen/version.h
 
 $(B)/fuzz/obj/%.o: lib/%.c | $(DEPS)
 	@mkdir -p $(@D)

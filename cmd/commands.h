@@ -7,6 +7,7 @@
  * flags: CMD_ROOT  the command needs root for most of what it does
  *        (it still starts without, to print usage or a dry run).
  */
+CMD(deploy, 0, "layered file sets built per machine, sent over SSH, applied atomically, rolled back")
 CMD(dns, CMD_ROOT, "authoritative and resolving DNS for the home domain, dynamic updates")
 CMD(net, CMD_ROOT, "links, addresses, routes, namespaces, IP allocation, firewall (netlink)")
 CMD(vm, CMD_ROOT, "containers on copy-on-write roots: images, instances, supervisor, network, DNS")
