@@ -11,7 +11,8 @@ kdig:knot-dnsutils unbound:unbound rdisc6:ndisc6
 nsenter:util-linux setpriv:util-linux losetup:mount script:bsdutils filefrag:e2fsprogs
 tar:tar gzip:gzip mkfs.btrfs:btrfs-progs btrfs:btrfs-progs mkfs.xfs:xfsprogs
 debootstrap:debootstrap bwrap:bubblewrap systemd-nspawn:systemd-container
-systemd-analyze:systemd"
+systemd-analyze:systemd patch:patch /usr/sbin/sshd:openssh-server ssh:openssh-client
+ssh-keygen:openssh-client rsync:rsync"
 missing=""
 for p in $need; do
 	c=${p%%:*}
@@ -31,5 +32,14 @@ fi
 echo "setup: installing test peers:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null 2>&1 || echo "setup: apt-get update failed" >&2
+# the tests run their own sshd (and other daemons) in namespaces: packages
+# must not start services on this machine (policy-rc.d, 101: not allowed)
+rcd=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && rcd=1
+fi
+rc=0
 apt-get install -y -q --no-install-recommends $missing >/dev/null ||
-	{ echo "setup: apt-get install$missing failed" >&2; exit 1; }
+	{ echo "setup: apt-get install$missing failed" >&2; rc=1; }
+[ -z "$rcd" ] || rm -f /usr/sbin/policy-rc.d
+exit $rc
