@@ -89,9 +89,21 @@ struct deploy {
 	uint64_t rollback_gen;
 	char **exec;
 	int tty;
+	/* a job that finishes wakes the main thread (which redraws meanwhile) */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
 static struct deploy *D;
+
+static void
+job_end(struct job *j, int state)
+{
+	pthread_mutex_lock(&D->mu);
+	j->state = state;
+	pthread_cond_broadcast(&D->cv);
+	pthread_mutex_unlock(&D->mu);
+}
 
 static uint64_t
 now_ms(void)
@@ -349,7 +361,7 @@ run_job(void *arg)
 		snprintf(j->err, sizeof(j->err), "%s", j->s.err);
 		ds_close(&j->s);
 		j->ms = now_ms() - t0;
-		j->state = 2;
+		job_end(j, 2);
 		return NULL;
 	}
 	j->connected = 1;
@@ -372,7 +384,7 @@ run_job(void *arg)
 		}
 	}
 	j->ms = now_ms() - t0;
-	j->state = rc == 0 ? 1 : 2;
+	job_end(j, rc == 0 ? 1 : 2);
 	if (!D->watch || rc < 0) {
 		ds_close(&j->s);
 		j->connected = 0;
@@ -659,7 +671,7 @@ cmd_build(char **machines, size_t nm)
 			b.probed = facts_cached(&j, &have);
 		}
 		if (deploy_build(&b) < 0) {
-			warnx_("%s", b.err);
+			warnx_("%s: %s", D->inv.m[i].name, b.err);
 			rc = 1;
 		} else {
 			hex_encode(b.hash, 32, hex);
@@ -732,6 +744,8 @@ deploy_main(int argc, char **argv)
 	char **full_argv = argv - 0;
 
 	D = xcalloc(1, sizeof(*D));
+	pthread_mutex_init(&D->mu, NULL);
+	pthread_cond_init(&D->cv, NULL);
 	for (k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "--receive"))
 			return cmd_receive(argc, argv, full_argv);
@@ -745,7 +759,7 @@ deploy_main(int argc, char **argv)
 	for (k = 1; k < argc; k++) {
 		const char *a = argv[k];
 
-		if (!strcmp(a, "build") && k == 1)
+		if (!strcmp(a, "build") && !build_only)
 			build_only = 1;
 		else if ((!strcmp(a, "-C") || !strcmp(a, "--inventory")) && k + 1 < argc)
 			dir = argv[++k];
@@ -789,8 +803,11 @@ deploy_main(int argc, char **argv)
 		die_usage("--diff or --dry-run, not both");
 	if ((D->diff || D->dry) && (D->rollback || D->exec || D->watch))
 		die_usage("--diff and --dry-run change nothing: no --rollback, --exec or --watch with them");
-	if (inv_load(&D->inv, dir, &err) < 0)
-		die("%s:%d: %s", err.file, err.line, err.msg);
+	if (inv_load(&D->inv, dir, &err) < 0) {
+		if (err.line > 0)
+			die("%s:%d: %s", err.file, err.line, err.msg);
+		die("%s: %s", err.file, err.msg);
+	}
 	{
 		char real[1024];
 
@@ -837,13 +854,24 @@ deploy_main(int argc, char **argv)
 	}
 	for (;;) {
 		int running = 0;
+		struct timespec until;
 
+		pthread_mutex_lock(&D->mu);
 		for (i = 0; i < D->njobs; i++)
 			running += D->jobs[i].state == 0;
+		if (running) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100 * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&D->cv, &D->mu, &until);
+		}
+		pthread_mutex_unlock(&D->mu);
 		draw(0);
 		if (!running)
 			break;
-		usleep(50 * 1000);
 	}
 	if (D->watch) {
 		summary();

@@ -87,9 +87,10 @@ dt_open(struct dtarget *t, const char *root)
 	t->rootfd = t->statefd = t->lock = -1;
 	mf_init(&t->cur);
 	str_copy(t->root, root, sizeof(t->root));
-	t->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (t->rootfd < 0)
-		return tfail(t, "%s: %s", root, strerror(errno));
+	/* a root that is not there yet is made, as rsync makes its destination */
+	if (fs_mkdir_p(root, 0755) < 0 ||
+	    (t->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return tfail(t, "root %s: %s", root, strerror(errno));
 	snprintf(t->state, sizeof(t->state), "%s%s" DEPLOY_STATE_DIR,
 		 root, root[strlen(root) - 1] == '/' ? "" : "/");
 	snprintf(p, sizeof(p), "%s/objects/tmp", t->state);
