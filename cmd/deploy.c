@@ -402,7 +402,9 @@ run_job(void *arg)
 		j->pending = 0;
 		pthread_mutex_unlock(&j->mu);
 		j->err[0] = '\0';
+		t0 = now_ms();
 		rc = deploy_once(j);
+		j->ms = now_ms() - t0;
 		if (rc == 0)
 			fprintf(stderr, "%s: %s in %llu ms (generation %llu)\n", j->m->name,
 				j->noop ? "up to date" : "applied", (unsigned long long)j->ms,

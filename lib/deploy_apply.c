@@ -47,6 +47,11 @@ tlog(struct dtarget *t, const char *fmt, ...)
 		t->log(t->logarg, line);
 }
 
+/* Contents are kept by hash for generations and rollbacks: objects/ab/cdef...
+ * A content received (or displaced) in this deploy waits in objects/tmp/HASH
+ * and joins the store once the file system has been synced (promote()):
+ * a crash cannot leave a torn content under a name that claims it whole,
+ * and no content needs an fsync of its own. */
 static void
 obj_path(const uint8_t hash[32], char out[80])
 {
@@ -54,6 +59,64 @@ obj_path(const uint8_t hash[32], char out[80])
 
 	hex_encode(hash, 32, hex);
 	snprintf(out, 80, "objects/%.2s/%s", hex, hex + 2);
+}
+
+static void
+obj_tmp_path(const uint8_t hash[32], char out[80])
+{
+	char hex[65];
+
+	hex_encode(hash, 32, hex);
+	snprintf(out, 80, "objects/tmp/%s", hex);
+}
+
+int
+dt_object_open(struct dtarget *t, const uint8_t hash[32])
+{
+	char p[80];
+	int fd;
+
+	obj_path(hash, p);
+	fd = openat(t->statefd, p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		obj_tmp_path(hash, p);
+		fd = openat(t->statefd, p, O_RDONLY | O_CLOEXEC);
+	}
+	return fd;
+}
+
+/* Name a verified content by its hash, in objects/tmp until promote(). */
+static int
+obj_name(struct dtarget *t, const char *tmp, const uint8_t hash[32])
+{
+	char dst[80];
+
+	obj_tmp_path(hash, dst);
+	return renameat(t->statefd, tmp, t->statefd, dst);
+}
+
+/* After a sync: the contents received in this deploy join the store. */
+static void
+promote(struct dtarget *t)
+{
+	char dir[1300], **names, from[100], to[80], dd[16];
+	uint8_t h[32];
+	size_t n, i;
+
+	snprintf(dir, sizeof(dir), "%s/objects/tmp", t->state);
+	if (fs_list(dir, &names, &n) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (strlen(names[i]) != 64 || hex_decode(names[i], h, 32) != 32)
+			continue;
+		snprintf(from, sizeof(from), "objects/tmp/%s", names[i]);
+		obj_path(h, to);
+		snprintf(dd, sizeof(dd), "%.10s", to);	/* objects/ab */
+		mkdirat(t->statefd, dd, 0700);
+		if (renameat(t->statefd, from, t->statefd, to) < 0)
+			tlog(t, "store %s: %s", names[i], strerror(errno));
+	}
+	fs_list_free(names, n);
 }
 
 static int
@@ -144,31 +207,40 @@ dt_have(struct dtarget *t, const uint8_t hash[32])
 	char p[80];
 
 	obj_path(hash, p);
+	if (faccessat(t->statefd, p, F_OK, 0) == 0)
+		return 1;
+	obj_tmp_path(hash, p);
 	return faccessat(t->statefd, p, F_OK, 0) == 0;
 }
 
+static int
+cmp_hash(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* The contents of m this target lacks, each once, as hex lines. */
 int
 dt_need(struct dtarget *t, const struct manifest *m, struct buf *out)
 {
-	size_t i;
+	uint8_t (*v)[32] = malloc((m->n ? m->n : 1) * 32);
+	size_t i, n = 0;
 	char hex[65];
 
-	for (i = 0; i < m->n; i++) {
-		const struct mf_entry *e = &m->v[i];
-		size_t j;
-		int dup = 0;
-
-		if (e->type != MF_FILE || dt_have(t, e->hash))
+	if (!v)
+		return -1;
+	for (i = 0; i < m->n; i++)
+		if (m->v[i].type == MF_FILE)
+			memcpy(v[n++], m->v[i].hash, 32);
+	if (n)
+		qsort(v, n, 32, cmp_hash);
+	for (i = 0; i < n; i++) {
+		if ((i && !memcmp(v[i], v[i - 1], 32)) || dt_have(t, v[i]))
 			continue;
-		/* the same content twice in one tree is asked for once */
-		for (j = 0; j < i && !dup; j++)
-			dup = m->v[j].type == MF_FILE && !memcmp(m->v[j].hash, e->hash, 32) &&
-			      !dt_have(t, e->hash);
-		if (dup)
-			continue;
-		hex_encode(e->hash, 32, hex);
+		hex_encode(v[i], 32, hex);
 		buf_addf(out, "%s\n", hex);
 	}
+	free(v);
 	return buf_err(out);
 }
 
@@ -267,7 +339,6 @@ int
 dt_blob_end(struct dt_blob *b)
 {
 	uint8_t h[32];
-	char dst[80], dir[80];
 
 	hash_sha256_final(&b->h, h);
 	if (!b->zend || b->got != b->size || memcmp(h, b->want, 32)) {
@@ -275,16 +346,13 @@ dt_blob_end(struct dt_blob *b)
 		errno = EPROTO;
 		return -1;
 	}
-	if (fsync(b->fd) < 0 || close(b->fd) < 0) {
+	if (close(b->fd) < 0) {
 		b->fd = -1;
 		dt_blob_abort(b);
 		return -1;
 	}
 	b->fd = -1;
-	obj_path(b->want, dst);
-	snprintf(dir, sizeof(dir), "%.10s", dst);	/* objects/ab */
-	mkdirat(b->t->statefd, dir, 0700);
-	if (renameat(b->t->statefd, b->tmp, b->t->statefd, dst) < 0) {
+	if (obj_name(b->t, b->tmp, b->want) < 0) {
 		dt_blob_abort(b);
 		return -1;
 	}
@@ -298,7 +366,7 @@ static int
 store_fd(struct dtarget *t, int fd, uint8_t hash[32], uint64_t *size)
 {
 	struct hash_sha256 h;
-	char tmp[64], dst[80], dir[80], buf[65536];
+	char tmp[64], buf[65536];
 	ssize_t n;
 	int out;
 
@@ -317,12 +385,9 @@ store_fd(struct dtarget *t, int fd, uint8_t hash[32], uint64_t *size)
 		*size += (uint64_t)n;
 	}
 	hash_sha256_final(&h, hash);
-	if (n < 0 || fsync(out) < 0 || close(out) < 0)
+	if (n < 0 || close(out) < 0)
 		return -1;
-	obj_path(hash, dst);
-	snprintf(dir, sizeof(dir), "%.10s", dst);
-	mkdirat(t->statefd, dir, 0700);
-	return renameat(t->statefd, tmp, t->statefd, dst);
+	return obj_name(t, tmp, hash);
 }
 
 /* ---- apply ---- */
@@ -383,12 +448,10 @@ open_parent(struct dtarget *t, const struct manifest *m, const char *path, const
 static int
 copy_object(struct dtarget *t, const uint8_t hash[32], int out)
 {
-	char p[80], buf[65536];
+	char buf[65536];
 	ssize_t n;
-	int in;
+	int in = dt_object_open(t, hash);
 
-	obj_path(hash, p);
-	in = openat(t->statefd, p, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -1;
 	while ((n = read(in, buf, sizeof(buf))) > 0)
@@ -811,10 +874,11 @@ apply_tree(struct dtarget *t, const struct manifest *new, const struct mf_change
 		}
 	}
 	/* 2. durable before anything visible changes */
-	if (syncfs(t->rootfd) < 0) {
+	if (syncfs(t->rootfd) < 0 || syncfs(t->statefd) < 0) {
 		tfail(t, "%s: sync: %s", t->root, strerror(errno));
 		goto fail;
 	}
+	promote(t);
 	/* 3. into place */
 	for (i = 0; i < ns; i++) {
 		if (renameat(st[i].dirfd, st[i].tmp, st[i].dirfd, st[i].name) < 0) {
@@ -876,6 +940,7 @@ renamed:
 		close(dfd);
 	}
 	syncfs(t->rootfd);
+	syncfs(t->statefd);	/* the promoted contents, before the generation names them */
 	return 0;
 fail:
 	if (st)
@@ -903,10 +968,13 @@ stop_removed(struct dtarget *t, const struct mf_change *ch, size_t n, struct dt_
 	buf_free(&stop);
 }
 
+/* Generations past the newest DT_KEEP_GENS go, and the contents that no
+ * kept generation holds. */
 static void
 gc(struct dtarget *t)
 {
-	struct buf keep = BUF_INIT;
+	uint8_t (*keep)[32] = NULL, h[32];
+	size_t nkeep = 0, cap = 0;
 	uint64_t g;
 	DIR *d;
 	struct dirent *de;
@@ -932,16 +1000,26 @@ gc(struct dtarget *t)
 
 			if (read_gen(t, g, ext[k], &m) < 0)
 				continue;
-			for (i = 0; i < m.n; i++)
-				if (m.v[i].type == MF_FILE) {
-					char hex[65];
+			for (i = 0; i < m.n; i++) {
+				if (m.v[i].type != MF_FILE)
+					continue;
+				if (nkeep == cap) {
+					void *nk = realloc(keep, (cap = cap ? cap * 2 : 1024) * 32);
 
-					hex_encode(m.v[i].hash, 32, hex);
-					buf_addf(&keep, "%s\n", hex);
+					if (!nk) {	/* keep everything rather than guess */
+						mf_free(&m);
+						free(keep);
+						return;
+					}
+					keep = nk;
 				}
+				memcpy(keep[nkeep++], m.v[i].hash, 32);
+			}
 			mf_free(&m);
 		}
 	}
+	if (nkeep)
+		qsort(keep, nkeep, 32, cmp_hash);
 	dfd = openat(t->statefd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	while (d && (de = readdir(d))) {
@@ -959,7 +1037,7 @@ gc(struct dtarget *t)
 			if (strlen(se->d_name) != 62)
 				continue;
 			snprintf(hex, sizeof(hex), "%.2s%.62s", de->d_name, se->d_name);
-			if (!strstr(buf_cstr(&keep), hex))
+			if (hex_decode(hex, h, 32) == 32 && !bsearch(h, keep, nkeep, 32, cmp_hash))
 				unlinkat(dirfd(sd), se->d_name, 0);
 		}
 		if (sd)
@@ -967,7 +1045,7 @@ gc(struct dtarget *t)
 	}
 	if (d)
 		closedir(d);
-	buf_free(&keep);
+	free(keep);
 }
 
 static int

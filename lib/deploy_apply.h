@@ -58,6 +58,8 @@ struct dt_result {
 int dt_open(struct dtarget *t, const char *root);
 void dt_close(struct dtarget *t);
 /* Hashes (hex lines) of the contents of m that are not in the store. */
+/* A stored content, for reading (-1 with errno when it is not there). */
+int dt_object_open(struct dtarget *t, const uint8_t hash[32]);
 int dt_need(struct dtarget *t, const struct manifest *m, struct buf *out);
 int dt_have(struct dtarget *t, const uint8_t hash[32]);
 

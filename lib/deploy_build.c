@@ -937,9 +937,10 @@ struct index {
 static int
 index_load(const char *path, struct index *ix)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT, lines = BUF_INIT;
 	const char *p, *end;
-	size_t cap = 0;
+	size_t n = 0, cap = 0;
+	char e[100];
 
 	mf_init(&ix->mf);
 	ix->key = NULL;
@@ -947,33 +948,39 @@ index_load(const char *path, struct index *ix)
 		buf_free(&t);
 		return 0;	/* no index: everything is rebuilt */
 	}
+	/* the keys apart, the manifest lines parsed in one go */
 	p = buf_cstr(&t);
 	end = p + t.len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct manifest one;
-		char hex[65], e[100];
+		char hex[65];
 
 		if (!nl || nl - p < 66 || p[64] != ' ')
 			break;
+		if (n == cap) {
+			void *nk = realloc(ix->key, (cap = cap ? cap * 2 : 256) * sizeof(*ix->key));
+
+			if (!nk)
+				break;
+			ix->key = nk;
+		}
 		memcpy(hex, p, 64);
 		hex[64] = '\0';
-		if (mf_parse(&one, p + 65, (size_t)(nl + 1 - (p + 65)), e, sizeof(e)) < 0 || one.n != 1)
+		if (hex_decode(hex, ix->key[n], 32) != 32)
 			break;
-		if (ix->mf.n == cap) {
-			cap = cap ? cap * 2 : 256;
-			ix->key = realloc(ix->key, cap * sizeof(*ix->key));
-		}
-		if (hex_decode(hex, ix->key[ix->mf.n], 32) != 32 ||
-		    mf_add(&ix->mf, one.v[0].path, one.v[0].type, one.v[0].mode, one.v[0].size,
-			   one.v[0].hash, one.v[0].target) < 0) {
-			mf_free(&one);
-			break;
-		}
-		mf_free(&one);
+		buf_add(&lines, p + 65, (size_t)(nl + 1 - (p + 65)));
+		n++;
 		p = nl + 1;
 	}
+	if (p != end || buf_err(&lines) < 0 ||
+	    mf_parse(&ix->mf, lines.data ? lines.data : "", lines.len, e, sizeof(e)) < 0 ||
+	    ix->mf.n != n) {
+		/* a damaged index: everything is rebuilt */
+		mf_free(&ix->mf);
+		mf_init(&ix->mf);
+	}
 	buf_free(&t);
+	buf_free(&lines);
 	return 0;
 }
 

@@ -344,7 +344,7 @@ dt_serve(struct dp_io *io, int out_fd, const char *root, char **argv)
 			break;
 		case 'S': {
 			/* a content, for --diff */
-			char hex[80], path[80];
+			char hex[80];
 			uint8_t h[32];
 			int fd;
 
@@ -353,8 +353,7 @@ dt_serve(struct dp_io *io, int out_fd, const char *root, char **argv)
 				refuse(&rv, "fetch: bad hash");
 				goto out;
 			}
-			snprintf(path, sizeof(path), "objects/%.2s/%.62s", hex, hex + 2);
-			fd = openat(rv.t.statefd, path, O_RDONLY | O_CLOEXEC);
+			fd = dt_object_open(&rv.t, h);
 			if (fd >= 0) {
 				char chunk[65536];
 				ssize_t k;

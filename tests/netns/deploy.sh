@@ -20,7 +20,6 @@ for t in ip jq ssh-keygen; do
 	have $t || { skip "deploy" "needs $t"; exit 0; }
 done
 [ -x $SSHD ] || { skip "deploy" "needs sshd (openssh-server)"; exit 0; }
-unset SSH_AUTH_SOCK
 work=$(mktemp -d)
 on_exit "rm -rf $work"
 N=10
@@ -32,8 +31,15 @@ C link add br0 type bridge up
 C addr add 10.77.0.1/24 dev br0
 mkdir -p /run/sshd	# sshd's privilege separation directory
 mkdir -p "$work/home"	# an empty home for root: no profile runs on the targets
+# client keys of each kind libssh takes: ed25519 (most machines), rsa (m6),
+# ecdsa (m7), and the ed25519 one again through ssh-agent (m8)
 ssh-keygen -q -t ed25519 -N '' -f "$work/id" -C lab-test
-cp "$work/id.pub" "$work/authorized_keys"
+ssh-keygen -q -t rsa -b 3072 -N '' -f "$work/id_rsa" -C lab-test-rsa
+ssh-keygen -q -t ecdsa -N '' -f "$work/id_ecdsa" -C lab-test-ecdsa
+cat "$work/id.pub" "$work/id_rsa.pub" "$work/id_ecdsa.pub" >"$work/authorized_keys"
+eval "$(ssh-agent -s)" >/dev/null
+on_exit "kill $SSH_AGENT_PID"
+ssh-add -q "$work/id" 2>/dev/null
 
 # start_sshd I: (re)start target I's sshd in its namespace
 start_sshd() {
@@ -72,10 +78,16 @@ done
 
 "$LAB" deploy init "$inv" >/dev/null || { fail "init"; exit 0; }
 {
-	printf '[defaults]\nidentity = %s\nknown-hosts = %s\n' "$work/id" "$work/known_hosts"
+	printf '[defaults]\nknown-hosts = %s\n' "$work/known_hosts"
 	i=1
 	while [ $i -le $N ]; do
 		printf '[machine m%d]\nhost = 10.77.0.%d\nroot = %s\n' $i $((10 + i)) "$work/t$i/root"
+		case $i in
+		6) echo "identity = $work/id_rsa" ;;
+		7) echo "identity = $work/id_ecdsa" ;;
+		8) ;;	# the agent
+		*) echo "identity = $work/id" ;;
+		esac
 		mkdir -p "$inv/machines/m$i"
 		printf 'hello\nextra\n' >"$inv/machines/m$i/layers"
 		i=$((i + 1))
@@ -113,6 +125,8 @@ J --accept-new >"$work/first.json"
 ok=$(jq '[.[] | select(.ok and (.sent > 0) and .generation == 1)] | length' "$work/first.json")
 if [ "$ok" = $N ]; then pass "first deploy to $N machines"; else
 	fail "first deploy to $N machines" "$(cat "$work/first.json" "$work/err")"; fi
+[ "$(jq -r '[.[] | select(.machine == "m6" or .machine == "m7" or .machine == "m8") | .ok] | all' "$work/first.json")" = true ] &&
+	pass "rsa, ecdsa and agent authentication" || fail "rsa, ecdsa and agent authentication"
 [ "$(wc -l <"$work/known_hosts")" = $N ] && pass "known_hosts recorded" ||
 	fail "known_hosts recorded" "$(cat "$work/known_hosts")"
 cmp -s "$root1/usr/local/libexec/lab" "$LAB" && pass "lab installed itself" ||
@@ -221,7 +235,7 @@ else
 fi
 
 # ---- an unreachable machine fails alone ----
-printf '[machine gone]\nhost = 10.77.0.250\nroot = %s\n' "$work/gone" >>"$inv/inventory"
+printf '[machine gone]\nhost = 10.77.0.250\nroot = %s\nidentity = %s\n' "$work/gone" "$work/id" >>"$inv/inventory"
 mkdir -p "$inv/machines/gone" && echo hello >"$inv/machines/gone/layers"
 if J -m m3 -m m4 -m gone >"$work/gone.json"; then
 	fail "unreachable machine fails, the others succeed" "exit 0"
@@ -231,6 +245,18 @@ elif [ "$(jq -c '[.[] | select(.ok) | .machine]' "$work/gone.json")" = '["m3","m
 	pass "unreachable machine fails, the others succeed"
 else
 	fail "unreachable machine fails, the others succeed" "$(cat "$work/gone.json")"
+fi
+
+# ---- a key the target does not authorize ----
+ssh-keygen -q -t ed25519 -N '' -f "$work/id_other"
+printf '[machine stranger]\nhost = 10.77.0.19\nroot = %s\nidentity = %s\n' "$work/stranger" "$work/id_other" >>"$inv/inventory"
+mkdir -p "$inv/machines/stranger" && echo hello >"$inv/machines/stranger/layers"
+if out=$(D -m stranger 2>&1); then
+	fail "a key the target refuses" "$out"
+elif echo "$out" | grep -q "authentication failed for root (key refused)" && [ ! -e "$work/stranger" ]; then
+	pass "a key the target refuses"
+else
+	fail "a key the target refuses" "$out"
 fi
 
 # ---- a failing hook: the machine fails; --rollback-on-failure goes back ----
