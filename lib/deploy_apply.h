@@ -81,7 +81,7 @@ void dt_result_free(struct dt_result *r);
  * re-executing itself after an upgrade. */
 int dt_serve(struct dp_io *io, int out_fd, const char *root, char **argv);
 
-/* SHA-256 of the running binary. */
-int dt_self_hash(uint8_t out[32]);
+/* SHA-256 of the running binary (remembered in t's state when t is given). */
+int dt_self_hash(struct dtarget *t, uint8_t out[32]);
 
 #endif

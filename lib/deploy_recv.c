@@ -46,7 +46,7 @@ hello(struct recv *rv)
 	uint8_t self[32];
 	char hs[65], hm[65];
 
-	if (dt_self_hash(self) < 0)
+	if (dt_self_hash(&rv->t, self) < 0)
 		memset(self, 0, sizeof(self));
 	hex_encode(self, 32, hs);
 	hex_encode(rv->t.curhash, 32, hm);

@@ -137,13 +137,20 @@ mf_find(const struct manifest *m, const char *path)
 void
 mf_escape(struct buf *out, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		const char *run = s;
 
-		if (c <= ' ' || c >= 0x7f || c == '\\')
-			buf_addf(out, "\\%03o", c);
-		else
-			buf_addc(out, (char)c);
+		while (*s > ' ' && *s < 0x7f && *s != '\\')
+			s++;
+		if (s > run)
+			buf_add(out, run, (size_t)(s - run));
+		if (*s) {
+			unsigned char c = (unsigned char)*s++;
+			char o[4] = { '\\', (char)('0' + (c >> 6)), (char)('0' + ((c >> 3) & 7)),
+				      (char)('0' + (c & 7)) };
+
+			buf_add(out, o, 4);
+		}
 	}
 }
 
@@ -182,18 +189,37 @@ int
 mf_serialize(const struct manifest *m, struct buf *out)
 {
 	size_t i;
-	char hex[65];
 
 	for (i = 0; i < m->n; i++) {
 		const struct mf_entry *e = &m->v[i];
+		/* "T MMMM SIZE HASH " by hand: this runs for every entry of every
+		 * tree on both ends */
+		char line[128], num[24];
+		size_t k = 0, nl = 0;
+		uint64_t v = e->size;
 
-		if (e->type == MF_DIR)
-			buf_addf(out, "d %04o 0 - ", (unsigned)e->mode);
-		else {
-			hex_encode(e->hash, 32, hex);
-			buf_addf(out, "%c %04o %llu %s ", e->type, (unsigned)e->mode,
-				 (unsigned long long)e->size, hex);
+		line[k++] = e->type;
+		line[k++] = ' ';
+		line[k++] = (char)('0' + ((e->mode >> 9) & 7));
+		line[k++] = (char)('0' + ((e->mode >> 6) & 7));
+		line[k++] = (char)('0' + ((e->mode >> 3) & 7));
+		line[k++] = (char)('0' + (e->mode & 7));
+		line[k++] = ' ';
+		if (e->type == MF_DIR) {
+			memcpy(line + k, "0 - ", 4);
+			k += 4;
+		} else {
+			do
+				num[nl++] = (char)('0' + v % 10);
+			while ((v /= 10));
+			while (nl)
+				line[k++] = num[--nl];
+			line[k++] = ' ';
+			hex_encode(e->hash, 32, line + k);
+			k += 64;
+			line[k++] = ' ';
 		}
+		buf_add(out, line, k);
 		mf_escape(out, e->path);
 		if (e->type == MF_LINK) {
 			buf_addc(out, ' ');
