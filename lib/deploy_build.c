@@ -932,6 +932,7 @@ src_key(const struct src *x, const uint8_t facts[32], const uint8_t parts[32], u
 struct index {
 	struct manifest mf;
 	uint8_t (*key)[32];
+	struct buf text;	/* as read: a build that changes nothing does not write it */
 };
 
 static int
@@ -944,6 +945,7 @@ index_load(const char *path, struct index *ix)
 
 	mf_init(&ix->mf);
 	ix->key = NULL;
+	buf_init(&ix->text);
 	if (fs_read_file(path, &t, 256 << 20) < 0) {
 		buf_free(&t);
 		return 0;	/* no index: everything is rebuilt */
@@ -979,7 +981,7 @@ index_load(const char *path, struct index *ix)
 		mf_free(&ix->mf);
 		mf_init(&ix->mf);
 	}
-	buf_free(&t);
+	ix->text = t;
 	buf_free(&lines);
 	return 0;
 }
@@ -1158,6 +1160,7 @@ deploy_build(struct build *b)
 	mf_init(&b->mf);
 	mf_init(&old.mf);
 	old.key = NULL;
+	buf_init(&old.text);
 	b->err[0] = '\0';
 	b->files = b->rebuilt = 0;
 	b->facts = NULL;
@@ -1296,7 +1299,9 @@ deploy_build(struct build *b)
 	}
 	b->files = b->mf.n;
 	remove_stale(root, &old.mf, &b->mf);
-	if (buf_err(&idx) < 0 || fs_write_atomic(idxpath, idx.data ? idx.data : "", idx.len, 0644) < 0) {
+	if (buf_err(&idx) < 0 ||
+	    ((idx.len != old.text.len || (idx.len && memcmp(idx.data, old.text.data, idx.len))) &&
+	     fs_write_atomic(idxpath, idx.data ? idx.data : "", idx.len, 0644) < 0)) {
 		bfail(b, "%s: %s", idxpath, strerror(errno));
 		goto out;
 	}
@@ -1312,6 +1317,7 @@ out:
 	srcs_free(&s);
 	mf_free(&old.mf);
 	free(old.key);
+	buf_free(&old.text);
 	buf_free(&facts);
 	buf_free(&idx);
 	if (rc < 0)
