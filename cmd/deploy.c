@@ -78,6 +78,11 @@ struct job {
 	pthread_cond_t cv;
 	int pending;
 	int quit;
+	/* the first build runs while the connection is being made */
+	pthread_t preth;
+	int prebuilding, pre_rc;
+	struct build pre;
+	struct json *pre_facts;
 };
 
 struct deploy {
@@ -286,6 +291,54 @@ show_changes(struct job *j, const struct build *b, const struct manifest *old, i
 }
 
 /* Build and apply over the open session. */
+static void *
+prebuild(void *arg)
+{
+	struct job *j = arg;
+
+	j->pre_rc = deploy_build(&j->pre);
+	return NULL;
+}
+
+/* With the machine's facts already known, build while SSH connects. */
+static void
+prebuild_start(struct job *j)
+{
+	pthread_attr_t at;
+	int have;
+
+	j->pre_facts = facts_cached(j, &have);
+	if (!have)
+		return;
+	memset(&j->pre, 0, sizeof(j->pre));
+	j->pre.inv = D->inv.dir;
+	j->pre.machine = j->m->name;
+	j->pre.probed = j->pre_facts;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 8u << 20);
+	if (pthread_create(&j->preth, &at, prebuild, j) == 0)
+		j->prebuilding = 1;
+	else {
+		json_free(j->pre_facts);
+		j->pre_facts = NULL;
+	}
+	pthread_attr_destroy(&at);
+}
+
+/* The prebuilt result (0 with *b filled, facts handed over), or -1: none. */
+static int
+prebuild_take(struct job *j, struct build *b, struct json **facts)
+{
+	if (!j->prebuilding)
+		return -1;
+	pthread_join(j->preth, NULL);
+	j->prebuilding = 0;
+	*b = j->pre;
+	*facts = j->pre_facts;
+	j->pre_facts = NULL;
+	return 0;
+}
+
 static int
 deploy_once(struct job *j)
 {
@@ -296,22 +349,29 @@ deploy_once(struct job *j)
 
 	memset(&b, 0, sizeof(b));
 	j->noop = 0;
-	facts = facts_cached(j, &have);
-	if (!have) {
-		set_status(j, "probing");
-		facts = facts_probe(j);
-		if (!facts) {
-			snprintf(j->err, sizeof(j->err), "%s", j->s.err);
-			return -1;
+	if (prebuild_take(j, &b, &facts) == 0) {
+		if (j->pre_rc < 0) {
+			snprintf(j->err, sizeof(j->err), "%s", b.err);
+			goto out;
 		}
-	}
-	set_status(j, "building");
-	b.inv = D->inv.dir;
-	b.machine = j->m->name;
-	b.probed = facts;
-	if (deploy_build(&b) < 0) {
-		snprintf(j->err, sizeof(j->err), "%s", b.err);
-		goto out;
+	} else {
+		facts = facts_cached(j, &have);
+		if (!have) {
+			set_status(j, "probing");
+			facts = facts_probe(j);
+			if (!facts) {
+				snprintf(j->err, sizeof(j->err), "%s", j->s.err);
+				return -1;
+			}
+		}
+		set_status(j, "building");
+		b.inv = D->inv.dir;
+		b.machine = j->m->name;
+		b.probed = facts;
+		if (deploy_build(&b) < 0) {
+			snprintf(j->err, sizeof(j->err), "%s", b.err);
+			goto out;
+		}
 	}
 	if (D->diff || D->dry) {
 		struct manifest old;
@@ -357,8 +417,17 @@ run_job(void *arg)
 	set_status(j, "connecting");
 	j->s.log = job_log;
 	j->s.arg = j;
+	if (!D->rollback)
+		prebuild_start(j);
 	if (ds_open(&j->s, j->m, &D->o) < 0) {
+		struct build b;
+		struct json *f;
+
 		snprintf(j->err, sizeof(j->err), "%s", j->s.err);
+		if (prebuild_take(j, &b, &f) == 0) {
+			deploy_build_free(&b);
+			json_free(f);
+		}
 		ds_close(&j->s);
 		j->ms = now_ms() - t0;
 		job_end(j, 2);

@@ -73,6 +73,68 @@ done
 testing "a reboot inside starts it again" \
 	"[ \"$P2\" != \"$P1\" ] && [ \"$P2\" != 0 ] && V exec $d systemctl is-system-running --wait" "running
 " "" ""
+
+# ---- lab deploy converging a real systemd: host = local inside the guest ----
+inv=$work/inv
+"$LAB" deploy init "$inv" >/dev/null
+printf '[machine g]\nhost = local\n' >"$inv/inventory"
+mkdir -p "$inv/machines/g"
+echo hello >"$inv/machines/g/layers"
+rm -rf "$inv/machines/example" "$inv/facts/example.json"
+G() { V exec "$d" "$@"; }
+G sh -c 'cat >/usr/local/bin/lab && chmod 755 /usr/local/bin/lab' <"$LAB"
+# the guest's copy of the inventory follows ours (its .lab cache stays)
+deploy_in() {
+	tar -C "$inv" --exclude=./.lab -cf - . |
+		G sh -c 'mkdir -p /root/inv && cd /root/inv && find . -mindepth 1 -maxdepth 1 ! -name .lab -exec rm -rf {} + && tar -xf -'
+	G /usr/local/bin/lab deploy -C /root/inv --json 2>/dev/null
+}
+mainpid() { G systemctl show -p MainPID --value hello.service; }
+out=$(deploy_in)
+testing "deploy: a new enabled unit is started" \
+	"echo '$out' | jq -r '.[0].ok, .[0].units'; G systemctl is-active hello.service" "true
+hello.service
+active
+" "" ""
+testing "deploy: the hardening drop-in is in force" \
+	"G systemctl show -p ProtectSystem -p DropInPaths --value hello.service" "strict
+/etc/systemd/system/hello.service.d/10-lab.conf
+" "" ""
+p1=$(mainpid)
+out=$(deploy_in)
+testing "deploy: a no-op restarts nothing" \
+	"echo '$out' | jq -r '.[0].noop, .[0].units'; [ \"\$(mainpid)\" = $p1 ] && echo same" "true
+
+same
+" "" ""
+printf '{ "greeting": "changed" }\n' >"$inv/facts/g.json"
+out=$(deploy_in)
+p2=$(mainpid)
+testing "deploy: a changed /usr/local/opt/UNIT file restarts the unit" \
+	"echo '$out' | jq -r '.[0].units'; [ $p2 != $p1 ] && [ $p2 != 0 ] && echo restarted; G cat /usr/local/opt/hello/run | grep -c changed" "hello.service
+restarted
+1
+" "" ""
+echo "# a change" >>"$inv/layers/_/usr/local/etc/lab/deployed.tpl"
+out=$(deploy_in)
+testing "deploy: restart-on globs restart the unit" \
+	"echo '$out' | jq -r '.[0].units'; [ \"\$(mainpid)\" != $p2 ] && echo restarted" "hello.service
+restarted
+" "" ""
+echo "# no layers but _" >"$inv/machines/g/layers"
+out=$(deploy_in)
+testing "deploy: a unit that leaves the tree is stopped and forgotten" \
+	"echo '$out' | jq -r '.[0].ok'; G systemctl is-active hello.service; G test -e /etc/systemd/system/hello.service || echo gone; G systemctl cat hello.service >/dev/null 2>&1 || echo unknown" "true
+inactive
+gone
+unknown
+" "" ""
+G /usr/local/bin/lab deploy -C /root/inv --rollback >/dev/null 2>&1
+testing "deploy: rollback brings the unit back and starts it" \
+	"G systemctl is-active hello.service; G grep -c changed /usr/local/opt/hello/run" "active
+1
+" "" ""
+
 check "stop" V stop "$d"
 testing "stop halted it cleanly (SIGRTMIN+3)" \
 	"V logs $d | tail -2; V ls | awk '\$1==\"$d\" {print \$2, \$3}'" "[lab] halted
