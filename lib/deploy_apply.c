@@ -481,6 +481,24 @@ write_gen(struct dtarget *t, uint64_t gen, const char *ext, const struct manifes
  * file of /usr/local/opt/UNIT/; its unit name into unit. 0: none. */
 enum { U_NONE, U_FILE, U_DROPIN, U_WANTS, U_OPT };
 
+/* Whether name ends in a unit type systemctl knows. */
+static int
+unit_name(const char *name, size_t n)
+{
+	static const char *const types[] = { ".service", ".socket", ".timer", ".target", ".path",
+					     ".mount", ".automount", ".swap", ".slice", ".scope",
+					     ".device" };
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t tl = strlen(types[i]);
+
+		if (n > tl && !memcmp(name + n - tl, types[i], tl))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 unit_of(const char *path, char *unit, size_t size)
 {
@@ -489,28 +507,33 @@ unit_of(const char *path, char *unit, size_t size)
 	size_t i;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		size_t dl = strlen(dirs[i]);
+		size_t dl = strlen(dirs[i]), n;
 		const char *rest, *slash;
 
 		if (strncmp(path, dirs[i], dl))
 			continue;
 		rest = path + dl;
 		slash = strchr(rest, '/');
-		if (!slash) {
-			str_copy(unit, rest, size);
-			return U_FILE;
-		}
-		if (strchr(slash + 1, '/'))
+		n = slash ? (size_t)(slash - rest) : strlen(rest);
+		if (slash && strchr(slash + 1, '/'))
 			return U_NONE;
-		if (slash - rest > 2 && !strncmp(slash - 2, ".d", 2)) {
-			snprintf(unit, size, "%.*s", (int)(slash - rest - 2), rest);
+		/* UNIT.d/ holds drop-ins: the directory or a file in it */
+		if (n > 2 && !memcmp(rest + n - 2, ".d", 2) && unit_name(rest, n - 2)) {
+			snprintf(unit, size, "%.*s", (int)(n - 2), rest);
 			return U_DROPIN;
 		}
-		if (slash - rest > 6 && !strncmp(slash - 6, ".wants", 6)) {
+		/* X.wants/ and X.requires/ hold links that enable units */
+		if ((n > 6 && !memcmp(rest + n - 6, ".wants", 6)) ||
+		    (n > 9 && !memcmp(rest + n - 9, ".requires", 9))) {
+			if (!slash || !unit_name(slash + 1, strlen(slash + 1)))
+				return U_NONE;
 			str_copy(unit, slash + 1, size);
 			return U_WANTS;
 		}
-		return U_NONE;
+		if (slash || !unit_name(rest, n))
+			return U_NONE;
+		str_copy(unit, rest, size);
+		return U_FILE;
 	}
 	if (!strncmp(path, "usr/local/opt/", 14)) {
 		const char *rest = path + 14, *slash = strchr(rest, '/');
@@ -700,9 +723,19 @@ converge(struct dtarget *t, const struct mf_change *ch, size_t n, struct dt_resu
 		if (systemctl(t, r, "try-reload-or-restart", &restart) < 0 ||
 		    systemctl(t, r, "start", &start) < 0)
 			goto out;
-		buf_adds(&r->units, buf_cstr(&restart));
-		if (start.len)
-			buf_addf(&r->units, "%s%s", r->units.len ? " " : "", buf_cstr(&start));
+		{
+			/* what was touched, each unit once */
+			struct buf *lists[] = { &restart, &start };
+			size_t l;
+
+			for (l = 0; l < 2; l++) {
+				char *copy = strdup(buf_cstr(lists[l])), *w, *save = NULL;
+
+				for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+					add_word(&r->units, w);
+				free(copy);
+			}
+		}
 	} else if (reload || restart.len || start.len) {
 		tlog(t, "units: not touched (%s)", strcmp(t->root, "/") ? "root is not /" : "no systemd");
 		buf_addf(&r->steps, "units not touched: %s%s%s\n", buf_cstr(&restart),

@@ -70,6 +70,12 @@ while [ $i -lt 100 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
+# the new pid 1 may not have its bus yet: systemctl can only wait once it has
+i=0
+until V exec "$d" test -S /run/dbus/system_bus_socket 2>/dev/null || [ $i -gt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 testing "a reboot inside starts it again" \
 	"[ \"$P2\" != \"$P1\" ] && [ \"$P2\" != 0 ] && V exec $d systemctl is-system-running --wait" "running
 " "" ""
