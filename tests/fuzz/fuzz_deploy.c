@@ -15,26 +15,7 @@
 #include "../../lib/deploy_proto.h"
 #include "../../lib/manifest.h"
 
-struct mem {
-	const uint8_t *p;
-	size_t n, off;
-};
-
-static ssize_t
-mem_read(void *arg, void *p, size_t n)
-{
-	struct mem *m = arg;
-	size_t k = m->n - m->off;
-
-	if (k > n)
-		k = n;
-	/* short reads too: frames must not depend on whole ones */
-	if (k > 3 && (m->off % 3) == 1)
-		k = 3;
-	memcpy(p, m->p + m->off, k);
-	m->off += k;
-	return (ssize_t)k;
-}
+#include "fuzz_mem.h"
 
 static int
 no_write(void *arg, const void *p, size_t n)

@@ -9,26 +9,7 @@
 
 #include <assert.h>
 
-struct mem {
-	const uint8_t *p;
-	size_t n, off;
-};
-
-static ssize_t
-mem_read(void *arg, void *p, size_t n)
-{
-	struct mem *m = arg;
-	size_t k = m->n - m->off;
-
-	if (k > n)
-		k = n;
-	/* small reads too: the reader must not depend on full ones */
-	if (k > 1 && (m->off & 1))
-		k = k / 2;
-	memcpy(p, m->p + m->off, k);
-	m->off += k;
-	return (ssize_t)k;
-}
+#include "fuzz_mem.h"
 
 static void
 check_clean(const char *in)
