@@ -3,6 +3,7 @@
 #include <bearssl_hash.h>
 #include <bearssl_hmac.h>
 #include <errno.h>
+#include <string.h>
 #include <sys/random.h>
 
 _Static_assert(sizeof(struct hash_sha256) >= sizeof(br_sha256_context),
@@ -97,4 +98,29 @@ rand_uniform(uint32_t bound, uint32_t *out)
 	} while (v < min);
 	*out = v % bound;
 	return 0;
+}
+
+uint32_t
+hash_crc32c(uint32_t crc, const void *p, size_t n)
+{
+	static uint32_t table[256];
+	static int ready;
+	const unsigned char *b = p;
+
+	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+		uint32_t t[256], i, k;
+
+		for (i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;	/* reflected 0x1edc6f41 */
+			t[i] = c;
+		}
+		memcpy(table, t, sizeof(table));
+		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+	}
+	while (n--)
+		crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return crc;
 }

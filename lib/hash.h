@@ -26,6 +26,11 @@ void hash_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
 /* Compare in time independent of where the buffers differ. 0 if equal. */
 int hash_equal(const void *a, const void *b, size_t n);
 
+/* CRC-32C (Castagnoli), the raw update: no inversion in or out. The usual
+ * CRC-32C of data is ~hash_crc32c(~0u, data); btrfs send streams use
+ * hash_crc32c(0, command). */
+uint32_t hash_crc32c(uint32_t crc, const void *p, size_t n);
+
 /* Fill with random bytes from getrandom(); -1 with errno on failure. */
 int rand_bytes(void *p, size_t n);
 /* A uniform random number in [0, bound), bound > 0, without modulo bias. */

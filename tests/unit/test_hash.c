@@ -102,9 +102,25 @@ test_rand(void)
 	ok(hash_equal("abc", "abc", 3) == 0 && hash_equal("abc", "abd", 3) != 0, "hash_equal");
 }
 
+/* CRC-32C check value (RFC 3720 B.4 and the Castagnoli "check" of
+ * "123456789"), and RFC 3720's 32 zero bytes. */
+static void
+test_crc32c(void)
+{
+	uint8_t z[32] = { 0 }, ff[32];
+
+	memset(ff, 0xff, sizeof(ff));
+	is_int(~hash_crc32c(~0u, "123456789", 9), 0xe3069283, "crc32c check value");
+	is_int(~hash_crc32c(~0u, z, 32), 0x8a9136aa, "crc32c of 32 zero bytes (RFC 3720)");
+	is_int(~hash_crc32c(~0u, ff, 32), 0x62a8ab43, "crc32c of 32 0xff bytes (RFC 3720)");
+	is_int(hash_crc32c(hash_crc32c(0, "1234", 4), "56789", 5), hash_crc32c(0, "123456789", 9),
+	       "crc32c in pieces");
+}
+
 int
 main(void)
 {
+	test_crc32c();
 	test_sha256();
 	test_hmac();
 	test_rand();
