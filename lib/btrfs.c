@@ -185,3 +185,112 @@ btrfs_subvol_delete(const char *path)
 		delete_nested(path, 0);
 	return parent_ioctl(path, BTRFS_IOC_SNAP_DESTROY);
 }
+
+int
+btrfs_subvol_info_fd(int fd, struct btrfs_subvol_info *si)
+{
+	struct btrfs_ioctl_get_subvol_info_args a;
+
+	memset(&a, 0, sizeof(a));
+	if (ioctl(fd, BTRFS_IOC_GET_SUBVOL_INFO, &a) < 0)
+		return -1;
+	memset(si, 0, sizeof(*si));
+	si->treeid = a.treeid;
+	si->generation = a.generation;
+	si->ctransid = a.ctransid;
+	si->otransid = a.otransid;
+	si->stransid = a.stransid;
+	si->rtransid = a.rtransid;
+	si->otime = a.otime.sec;
+	{
+		/* the root item's flags are not the ioctl's: ask for those */
+		__u64 fl = 0;
+
+		if (ioctl(fd, BTRFS_IOC_SUBVOL_GETFLAGS, &fl) < 0)
+			return -1;
+		si->readonly = (fl & BTRFS_SUBVOL_RDONLY) != 0;
+	}
+	memcpy(si->uuid, a.uuid, 16);
+	memcpy(si->parent_uuid, a.parent_uuid, 16);
+	memcpy(si->received_uuid, a.received_uuid, 16);
+	return 0;
+}
+
+int
+btrfs_subvol_info(const char *path, struct btrfs_subvol_info *si)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = btrfs_subvol_info_fd(fd, si);
+	close(fd);
+	return rc;
+}
+
+int
+btrfs_set_received(int fd, const uint8_t uuid[16], uint64_t stransid)
+{
+	struct btrfs_ioctl_received_subvol_args a;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(a.uuid, uuid, 16);
+	a.stransid = stransid;
+	return ioctl(fd, BTRFS_IOC_SET_RECEIVED_SUBVOL, &a);
+}
+
+int
+btrfs_send(int fd, int out_fd, uint64_t parent_root)
+{
+	struct btrfs_ioctl_send_args a;
+	__u64 clone = parent_root;
+
+	memset(&a, 0, sizeof(a));
+	a.send_fd = out_fd;
+	a.parent_root = parent_root;
+	if (parent_root) {
+		/* the parent is also where unchanged extents may be cloned from */
+		a.clone_sources = &clone;
+		a.clone_sources_count = 1;
+	}
+	return ioctl(fd, BTRFS_IOC_SEND, &a);
+}
+
+int
+btrfs_sync(int fd)
+{
+	return ioctl(fd, BTRFS_IOC_SYNC, NULL);
+}
+
+void
+btrfs_uuid_str(const uint8_t u[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
+int
+btrfs_uuid_parse(const char *s, uint8_t u[16])
+{
+	char hex[33];
+	size_t i, k = 0;
+
+	for (i = 0; s[i] && k < 32; i++)
+		if (s[i] != '-')
+			hex[k++] = s[i];
+	hex[k] = '\0';
+	if (s[i] || k != 32 || hex_decode(hex, u, 16) != 16) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+btrfs_uuid_empty(const uint8_t u[16])
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(u, zero, 16);
+}

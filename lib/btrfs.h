@@ -19,4 +19,26 @@ int btrfs_subvol_delete(const char *path);
 int btrfs_get_readonly(const char *path, int *ro);
 int btrfs_set_readonly(const char *path, int ro);
 
+/* What the kernel knows of a subvolume (BTRFS_IOC_GET_SUBVOL_INFO). */
+struct btrfs_subvol_info {
+	uint64_t treeid, generation, ctransid, otransid, stransid, rtransid;
+	uint64_t otime;			/* creation, seconds */
+	int readonly;
+	uint8_t uuid[16], parent_uuid[16], received_uuid[16];
+};
+int btrfs_subvol_info_fd(int fd, struct btrfs_subvol_info *si);
+int btrfs_subvol_info(const char *path, struct btrfs_subvol_info *si);
+/* Mark a received subvolume: its sender's uuid and transid (what btrfs
+ * receive records, so that later incremental streams find their parent). */
+int btrfs_set_received(int fd, const uint8_t uuid[16], uint64_t stransid);
+/* Write the send stream of read-only subvolume fd to out_fd; parent_root:
+ * the tree id of an earlier snapshot it is relative to (0: full). */
+int btrfs_send(int fd, int out_fd, uint64_t parent_root);
+/* Commit the file system's current transaction (all writes so far). */
+int btrfs_sync(int fd);
+/* "8-4-4-4-12" text of a uuid, and back. */
+void btrfs_uuid_str(const uint8_t uuid[16], char out[37]);
+int btrfs_uuid_parse(const char *s, uint8_t uuid[16]);
+int btrfs_uuid_empty(const uint8_t uuid[16]);
+
 #endif

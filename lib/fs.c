@@ -276,8 +276,8 @@ fs_unlock(int fd)
 		close(fd);
 }
 
-int
-fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+static int
+open_resolve(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
 	struct open_how how;
 	long fd;
@@ -285,15 +285,29 @@ fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 	memset(&how, 0, sizeof(how));
 	how.flags = (uint64_t)(unsigned)flags | O_CLOEXEC;
 	how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	how.resolve = resolve;
 	while (*path == '/')
 		path++;
 	if (!*path)
 		path = ".";
 	do
-		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	while (fd < 0 && errno == EAGAIN);
 	return (int)fd;
+}
+
+int
+fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+{
+	return open_resolve(rootfd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+int
+fs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+	return open_resolve(dirfd, path, flags, mode,
+			    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+				    RESOLVE_NO_XDEV);
 }
 
 int

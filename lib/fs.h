@@ -53,6 +53,9 @@ void fs_list_free(char **v, size_t n);
  * so nothing outside it is reached (openat2 RESOLVE_IN_ROOT).
  */
 int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* Strictly below dirfd: no symlink, no "..", no other mount or subvolume on
+ * the way (for paths from an untrusted stream). */
+int fs_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
 /* mkdir -p below rootfd, each step resolved inside it; returns an O_PATH
  * fd of the last directory. */
 int fs_mkdir_in_root(int rootfd, const char *path, mode_t mode);
