@@ -10,4 +10,5 @@
 CMD(deploy, 0, "layered file sets built per machine, sent over SSH, applied atomically, rolled back")
 CMD(dns, CMD_ROOT, "authoritative and resolving DNS for the home domain, dynamic updates")
 CMD(net, CMD_ROOT, "links, addresses, routes, namespaces, IP allocation, firewall (netlink)")
+CMD(snap, CMD_ROOT, "btrfs snapshots by time and policy, rollback, clone, send and receive streams")
 CMD(vm, CMD_ROOT, "containers on copy-on-write roots: images, instances, supervisor, network, DNS")
