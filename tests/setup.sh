@@ -12,7 +12,8 @@ nsenter:util-linux setpriv:util-linux losetup:mount script:bsdutils filefrag:e2f
 tar:tar gzip:gzip mkfs.btrfs:btrfs-progs btrfs:btrfs-progs mkfs.xfs:xfsprogs
 debootstrap:debootstrap bwrap:bubblewrap systemd-nspawn:systemd-container
 systemd-analyze:systemd patch:patch /usr/sbin/sshd:openssh-server ssh:openssh-client
-ssh-keygen:openssh-client rsync:rsync setfattr:attr getfattr:attr"
+ssh-keygen:openssh-client rsync:rsync setfattr:attr getfattr:attr
+/usr/lib/postgresql/15/bin/pgbench:postgresql-15"
 missing=""
 for p in $need; do
 	c=${p%%:*}
