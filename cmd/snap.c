@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "fs.h"
 #include "json.h"
 #include "snap.h"
+#include "sshc.h"
 #include "tree.h"
 
 const char snap_usage[] =
@@ -33,6 +36,8 @@ const char snap_usage[] =
 	"       lab snap run [-c DIR] [--dry-run] [--now TIME]\n"
 	"       lab snap send SNAPSHOT [--parent SNAPSHOT] > STREAM\n"
 	"       lab snap receive DIR < STREAM\n"
+	"       lab snap replicate PATH [USER@]HOST:DIR [--port N] [--identity F]\n"
+	"                 [--known-hosts F] [--accept-new] [--remote-lab PATH] [--full]\n"
 	"\n"
 	"Snapshots of PARENT/NAME are read-only subvolumes in PARENT/.snapshots/NAME/,\n"
 	"named by UTC time and label (2026-11-24T19:00:00Z-hourly). On a file system\n"
@@ -46,7 +51,11 @@ const char snap_usage[] =
 	"  -c DIR         policy files (default /usr/local/etc/lab/snap, $LAB_SNAP_CONF):\n"
 	"                 path = /srv/data, hourly = 24, daily = 7, weekly = 4,\n"
 	"                 monthly = 12, yearly = 0 (keep the newest N of each)\n"
-	"  --dry-run      print what run would take and prune\n";
+	"  --dry-run      print what run would take and prune\n"
+	"\n"
+	"replicate sends PATH's newest snapshot to DIR on HOST (over SSH, to lab\n"
+	"snap receive there), relative to the one it sent last, which stays held\n"
+	"(never pruned) until a newer one has arrived.\n";
 
 /* ---- file systems ---- */
 
@@ -618,11 +627,219 @@ cmd_receive(int argc, char **argv)
 	return 0;
 }
 
+/* ---- replication ---- */
+
+struct sender {
+	int fd, out;
+	uint64_t parent;
+	int rc, err;
+};
+
+static void *
+send_thread(void *arg)
+{
+	struct sender *sd = arg;
+
+	sd->rc = btrfs_send(sd->fd, sd->out, sd->parent);
+	sd->err = errno;
+	close(sd->out);
+	return NULL;
+}
+
+/* Replace the hold of target in dir's .holds by name. */
+static void
+set_hold(const char *dir, const char *target, const char *name)
+{
+	char p[4200];
+	struct buf old = BUF_INIT, out = BUF_INIT;
+	char *line, *save = NULL, *copy;
+
+	snprintf(p, sizeof(p), "%s/.holds", dir);
+	fs_read_file(p, &old, 1 << 20);
+	copy = strdup(buf_cstr(&old));
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *sp = strchr(line, ' ');
+
+		if (sp && !strcmp(sp + 1, target))
+			continue;	/* this target's older hold */
+		buf_addf(&out, "%s\n", line);
+	}
+	buf_addf(&out, "%s %s\n", name, target);
+	if (fs_write_atomic(p, out.data, out.len, 0644) < 0)
+		die_errno("%s", p);
+	free(copy);
+	buf_free(&old);
+	buf_free(&out);
+}
+
+/* The snapshot held for target, or "". */
+static void
+get_hold(const char *dir, const char *target, char *name, size_t size)
+{
+	char p[4200];
+	struct buf b = BUF_INIT;
+	char *line, *save = NULL;
+
+	name[0] = '\0';
+	snprintf(p, sizeof(p), "%s/.holds", dir);
+	if (fs_read_file(p, &b, 1 << 20) < 0)
+		return;
+	for (line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+
+		if (sp && !strcmp(sp + 1, target)) {
+			*sp = '\0';
+			str_copy(name, line, size);
+		}
+	}
+	buf_free(&b);
+}
+
+static int
+cmd_replicate(int argc, char **argv)
+{
+	const char *path = NULL, *dest = NULL, *remote_lab = NULL;
+	struct sshc_target t;
+	char real[4096], host[512], user[128], rdir[2048], target[2800], cmd[13000], q[4200], err[600];
+	char held_name[SNAP_NAME_MAX], snapp[4400], parentp[4400];
+	const char *dir, *colon, *at;
+	struct snap *v;
+	size_t n;
+	int k, full = 0, fd, pfd[2];
+	struct sshc *c;
+	struct sshc_chan *ch;
+	struct sender sd;
+	pthread_t th;
+	uint64_t sent = 0;
+
+	memset(&t, 0, sizeof(t));
+	t.port = 22;
+	t.timeout_s = 10;
+	for (k = 1; k < argc; k++) {
+		const char *a = argv[k];
+
+		if (!strcmp(a, "--port") && k + 1 < argc) {
+			t.port = atoi(argv[++k]);
+			if (t.port < 1 || t.port > 65535)
+				die_usage("--port %s: expected 1-65535", argv[k]);
+		} else if (!strcmp(a, "--identity") && k + 1 < argc)
+			t.identity = argv[++k];
+		else if (!strcmp(a, "--known-hosts") && k + 1 < argc)
+			t.known_hosts = argv[++k];
+		else if (!strcmp(a, "--accept-new"))
+			t.accept_new = 1;
+		else if (!strcmp(a, "--remote-lab") && k + 1 < argc)
+			remote_lab = argv[++k];
+		else if (!strcmp(a, "--full"))
+			full = 1;
+		else if (a[0] == '-')
+			die_usage("replicate: unknown option %s", a);
+		else if (!path)
+			path = a;
+		else if (!dest)
+			dest = a;
+		else
+			die_usage("replicate PATH [USER@]HOST:DIR");
+	}
+	if (!path || !dest || !(colon = strchr(dest, ':')) || colon == dest || !colon[1] || colon[1] != '/')
+		die_usage("replicate PATH [USER@]HOST:/DIR");
+	at = memchr(dest, '@', (size_t)(colon - dest));
+	snprintf(user, sizeof(user), "%.*s", at ? (int)(at - dest) : 4, at ? dest : "root");
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - (at ? at + 1 : dest)), at ? at + 1 : dest);
+	str_copy(rdir, colon + 1, sizeof(rdir));
+	t.host = host;
+	t.user = user;
+	if (!realpath(path, real))
+		die_errno("%s", path);
+	if (backend(real) != B_BTRFS)
+		die("%s: replication sends btrfs streams: not a btrfs subvolume", path);
+	dir = snapdir_of(real);
+	if (snap_list(dir, &v, &n) < 0 || !n)
+		die("%s: no snapshot to replicate (lab snap create %s)", path, path);
+	snprintf(target, sizeof(target), "replicate:%s@%s:%d:%s", user, host, t.port, rdir);
+	snprintf(snapp, sizeof(snapp), "%s/%s", dir, v[n - 1].name);
+	get_hold(dir, target, held_name, sizeof(held_name));
+	if (held_name[0] && !strcmp(held_name, v[n - 1].name)) {
+		printf("%s: %s is there already\n", dest, v[n - 1].name);
+		free(v);
+		return 0;
+	}
+	parentp[0] = '\0';
+	if (held_name[0] && !full) {
+		struct btrfs_subvol_info pi;
+
+		snprintf(parentp, sizeof(parentp), "%s/%s", dir, held_name);
+		if (btrfs_subvol_info(parentp, &pi) < 0)
+			die("%s: the snapshot %s sent last is gone: replicate with --full", path, held_name);
+		sent = pi.treeid;
+	}
+	/* the far end: lab snap receive DIR */
+	sshc_quote(q, sizeof(q), rdir);
+	if (remote_lab) {
+		char ql[4200];
+
+		sshc_quote(ql, sizeof(ql), remote_lab);
+		snprintf(cmd, sizeof(cmd), "exec %s snap receive %s", ql, q);
+	} else {
+		snprintf(cmd, sizeof(cmd),
+			 "if [ -x /usr/local/libexec/lab ]; then exec /usr/local/libexec/lab snap receive %s; "
+			 "else exec lab snap receive %s; fi", q, q);
+	}
+	if (sshc_init() < 0)
+		die("libssh: cannot initialise");
+	signal(SIGPIPE, SIG_IGN);
+	c = sshc_connect(&t, err, sizeof(err));
+	if (!c)
+		die("%s: %s", host, err);
+	ch = sshc_exec(c, cmd, err, sizeof(err));
+	if (!ch)
+		die("%s: %s", host, err);
+	fd = open(snapp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || pipe2(pfd, O_CLOEXEC) < 0)
+		die_errno("%s", snapp);
+	sd.fd = fd;
+	sd.out = pfd[1];
+	sd.parent = sent;
+	if (pthread_create(&th, NULL, send_thread, &sd) != 0)
+		die("cannot start the sending thread");
+	{
+		char buf[65536];
+		ssize_t r;
+		int wfail = 0;
+
+		while ((r = read(pfd[0], buf, sizeof(buf))) > 0)
+			if (!wfail && sshc_write(ch, buf, (size_t)r) < 0)
+				wfail = 1;	/* keep draining so that the send ends */
+		close(pfd[0]);
+		pthread_join(th, NULL);
+		close(fd);
+		sshc_send_eof(ch);
+		k = sshc_exit_status(ch);
+		if (sd.rc < 0) {
+			errno = sd.err;
+			die_errno("%s: send", snapp);
+		}
+		if (k != 0 || wfail) {
+			const char *e = sshc_stderr(ch);
+
+			die("%s: receive failed (exit %d)%s%.*s", dest, k, *e ? ": " : "",
+			    (int)strcspn(e, "\n"), e);
+		}
+	}
+	sshc_chan_close(ch);
+	sshc_close(c);
+	set_hold(dir, target, v[n - 1].name);
+	printf("%s: %s sent %s%s\n", dest, v[n - 1].name, parentp[0] ? "after " : "in full",
+	       parentp[0] ? held_name : "");
+	free(v);
+	return 0;
+}
+
 int
 snap_main(int argc, char **argv)
 {
 	if (argc < 2)
-		die_usage("a subcommand: create, ls, rm, rollback, clone, subvol, run, send, receive");
+		die_usage("a subcommand: create, ls, rm, rollback, clone, subvol, run, send, receive, replicate");
 	if (!strcmp(argv[1], "create"))
 		return cmd_create(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ls"))
@@ -641,5 +858,7 @@ snap_main(int argc, char **argv)
 		return cmd_send(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "receive"))
 		return cmd_receive(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "replicate"))
+		return cmd_replicate(argc - 1, argv + 1);
 	die_usage("unknown subcommand \"%s\"", argv[1]);
 }

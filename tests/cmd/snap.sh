@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 testcmd "snap without a subcommand" "snap 2>&1; echo \$?" \
-	"lab snap: a subcommand: create, ls, rm, rollback, clone, subvol, run, send, receive (see 'lab snap -h')
+	"lab snap: a subcommand: create, ls, rm, rollback, clone, subvol, run, send, receive, replicate (see 'lab snap -h')
 2
 " "" ""
 testcmd "snap create needs a path" "snap create 2>&1; echo \$?" \

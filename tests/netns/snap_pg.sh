@@ -28,7 +28,7 @@ pg_cleanup() {
 	[ -z "$loop" ] || losetup -d "$loop"
 	rm -rf "$work"
 }
-trap pg_cleanup EXIT
+on_exit pg_cleanup
 truncate -s 2G "$work/img" && loop=$(losetup -f --show "$work/img") &&
 	mkfs.btrfs -q "$loop" >/dev/null 2>&1 && mkdir -p "$work/m" && mount "$loop" "$work/m" ||
 	{ fail "snap postgresql: a btrfs file system on a loop device"; exit 0; }

@@ -12,7 +12,12 @@ for t in mkfs.btrfs btrfs losetup; do
 done
 work=$(mktemp -d)
 loop=""
-trap 'mountpoint -q "$work/m" && umount -l "$work/m"; [ -z "$loop" ] || losetup -d "$loop"; rm -rf "$work"' EXIT
+year_cleanup() {
+	mountpoint -q "$work/m" && umount -l "$work/m"
+	[ -z "$loop" ] || losetup -d "$loop"
+	rm -rf "$work"
+}
+on_exit year_cleanup
 truncate -s 1G "$work/img" && loop=$(losetup -f --show "$work/img") &&
 	mkfs.btrfs -q "$loop" >/dev/null 2>&1 && mkdir -p "$work/m" && mount "$loop" "$work/m" ||
 	{ fail "snap year: a btrfs file system on a loop device"; exit 0; }
