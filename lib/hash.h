@@ -30,6 +30,9 @@ int hash_equal(const void *a, const void *b, size_t n);
  * CRC-32C of data is ~hash_crc32c(~0u, data); btrfs send streams use
  * hash_crc32c(0, command). */
 uint32_t hash_crc32c(uint32_t crc, const void *p, size_t n);
+/* The same a byte at a time from a table (what hash_crc32c uses where the
+ * CPU has no CRC-32C instruction). */
+uint32_t hash_crc32c_portable(uint32_t crc, const void *p, size_t n);
 
 /* Fill with random bytes from getrandom(); -1 with errno on failure. */
 int rand_bytes(void *p, size_t n);

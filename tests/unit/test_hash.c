@@ -115,6 +115,20 @@ test_crc32c(void)
 	is_int(~hash_crc32c(~0u, ff, 32), 0x62a8ab43, "crc32c of 32 0xff bytes (RFC 3720)");
 	is_int(hash_crc32c(hash_crc32c(0, "1234", 4), "56789", 5), hash_crc32c(0, "123456789", 9),
 	       "crc32c in pieces");
+	{
+		uint8_t buf[4096 + 16];
+		size_t len, off;
+		int same = 1;
+
+		rand_bytes(buf, sizeof(buf));
+		for (len = 0; len < 300; len += 7)
+			for (off = 0; off < 9; off++)
+				same &= hash_crc32c(0x1234567u, buf + off, len) ==
+					hash_crc32c_portable(0x1234567u, buf + off, len);
+		same &= hash_crc32c(0, buf, 4096) == hash_crc32c_portable(0, buf, 4096);
+		ok(same, "crc32c: the CPU's instruction and the table agree (any length, any alignment)");
+		is_int(~hash_crc32c_portable(~0u, "123456789", 9), 0xe3069283, "crc32c table check value");
+	}
 }
 
 int
