@@ -556,6 +556,73 @@ cmd_run(int argc, char **argv)
 
 /* ---- send and receive ---- */
 
+struct sender {
+	int fd, out;
+	uint64_t parent;
+	int rc, err;
+};
+
+static void *
+send_thread(void *arg)
+{
+	struct sender *sd = arg;
+
+	sd->rc = btrfs_send(sd->fd, sd->out, sd->parent);
+	sd->err = errno;
+	close(sd->out);
+	return NULL;
+}
+
+/* The kernel sends into a pipe of ours; each piece is written to out. */
+static int
+send_through_pipe(int fd, int out, uint64_t parent)
+{
+	struct sender sd;
+	pthread_t th;
+	static char buf[1 << 20];
+	ssize_t r;
+	int pfd[2], werr = 0;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);	/* fewer round trips (best effort) */
+	sd.fd = fd;
+	sd.out = pfd[1];
+	sd.parent = parent;
+	if (pthread_create(&th, NULL, send_thread, &sd) != 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		errno = EAGAIN;
+		return -1;
+	}
+	/* splice moves the pages on; read and write where it cannot */
+	for (;;) {
+		r = werr ? -1 : splice(pfd[0], NULL, out, NULL, 1 << 20, SPLICE_F_MOVE | SPLICE_F_MORE);
+		if (r == 0)
+			break;
+		if (r > 0)
+			continue;
+		if (!werr && errno != EINVAL)
+			werr = errno;
+		r = read(pfd[0], buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		if (!werr && fs_write_full(out, buf, (size_t)r) < 0)
+			werr = errno;	/* keep draining so that the send ends */
+	}
+	close(pfd[0]);
+	pthread_join(th, NULL);
+	if (sd.rc < 0) {
+		errno = sd.err;
+		return -1;
+	}
+	if (werr) {
+		errno = werr;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_send(int argc, char **argv)
 {
@@ -590,7 +657,9 @@ cmd_send(int argc, char **argv)
 	fd = open(snap, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("%s", snap);
-	if (btrfs_send(fd, 1, proot) < 0) {
+	/* the kernel writes into a large pipe of ours, spliced on to stdout
+	 * (given stdout itself, a small pipe, it stalls at every command) */
+	if (send_through_pipe(fd, 1, proot) < 0) {
 		if (errno == EPERM)
 			die("%s: send: no privilege (root)", snap);
 		die_errno("%s: send", snap);
@@ -628,23 +697,6 @@ cmd_receive(int argc, char **argv)
 }
 
 /* ---- replication ---- */
-
-struct sender {
-	int fd, out;
-	uint64_t parent;
-	int rc, err;
-};
-
-static void *
-send_thread(void *arg)
-{
-	struct sender *sd = arg;
-
-	sd->rc = btrfs_send(sd->fd, sd->out, sd->parent);
-	sd->err = errno;
-	close(sd->out);
-	return NULL;
-}
 
 /* Replace the hold of target in dir's .holds by name. */
 static void

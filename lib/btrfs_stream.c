@@ -354,7 +354,7 @@ finish(struct rcv *v)
 	close_write(v);
 	if (v->subfd < 0)
 		return fail(v, "an end command with no subvolume");
-	if (btrfs_sync(v->subfd) < 0 || btrfs_set_received(v->subfd, v->uuid, v->ctransid) < 0)
+	if (btrfs_set_received(v->subfd, v->uuid, v->ctransid) < 0)
 		return fail(v, "%s: marking it received: %s", v->name, strerror(errno));
 	close(v->subfd);
 	v->subfd = -1;
