@@ -22,15 +22,15 @@ snap_cleanup() {
 	rm -rf "$work"
 }
 on_exit snap_cleanup
-# loopfs NAME MKFS...: a file system of 1 GiB mounted on $work/mntNAME
+# loopfs NAME SIZE MKFS...: a file system mounted on $work/mntNAME
 loopfs() {
-	name=$1
-	shift
-	truncate -s 1G "$work/$name.img" &&
+	name=$1 size=$2
+	shift 2
+	truncate -s "$size" "$work/$name.img" &&
 		l=$(losetup -f --show "$work/$name.img") && LOOPS="$LOOPS $l" &&
 		"$@" "$l" >/dev/null 2>&1 && mkdir -p "$work/mnt$name" && mount "$l" "$work/mnt$name"
 }
-loopfs b mkfs.btrfs -q || { fail "snap: a btrfs file system on a loop device"; exit 0; }
+loopfs b 1G mkfs.btrfs -q || { fail "snap: a btrfs file system on a loop device"; exit 0; }
 M=$work/mntb
 export LAB_SNAP_STATE=$work/state
 S() { "$LAB" snap "$@"; }
@@ -209,8 +209,32 @@ testing "send refuses a writable subvolume" "S send $M/data 2>&1 >/dev/null; ech
 1
 " "" ""
 
+# ---- no space, no privilege ----
+if loopfs small 200M mkfs.btrfs -q -M; then
+	mkdir -p "$work/mntsmall/r"
+	S subvol create "$M/huge"
+	head -c 300M /dev/urandom >"$M/huge/blob" 2>/dev/null
+	S create "$M/huge" --label big --now 2026-02-01T00:00:00Z >/dev/null
+	testing "a stream that does not fit: refused, nothing half-received" \
+		"S send $M/.snapshots/huge/2026-02-01T00:00:00Z-big | S receive $work/mntsmall/r 2>&1 | grep -c 'No space left on device'; ls $work/mntsmall/r | wc -l; btrfs subvolume list $work/mntsmall | wc -l" \
+		"1
+0
+0
+" "" ""
+	S rm "$M/.snapshots/huge/2026-02-01T00:00:00Z-big"
+	S subvol rm "$M/huge"
+else
+	fail "snap: a small btrfs file system on a loop device"
+fi
+chmod 755 "$work" "$M"
+testing "no privilege: one line, exit 1, no snapshot" \
+	"setpriv --reuid=nobody --regid=nogroup --clear-groups \"\$LAB\" snap create $M/data --label nope 2>&1 | grep -c 'no privilege\\|Permission denied'; ls $D | grep -c nope" \
+	"1
+0
+" "" ""
+
 # ---- not btrfs ----
-if loopfs e mkfs.ext4 -q; then
+if loopfs e 64M mkfs.ext4 -q; then
 	mkdir -p "$work/mnte/x"
 	testing "ext4 is refused, by name" "S create $work/mnte/x 2>&1; echo \$?" \
 		"lab snap: $work/mnte/x: on ext4, which has neither btrfs snapshots nor reflinks: not snapshotting by copying
