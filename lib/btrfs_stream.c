@@ -516,11 +516,24 @@ apply(struct rcv *v, const struct bs_cmd *c)
 		if ((fd = wfile(v, path)) < 0)
 			break;
 		{
-			ssize_t k = pwrite(fd, c->a[BS_A_DATA].p, c->a[BS_A_DATA].len, (off_t)off);
+			/* a short write is followed by the one that says why (ENOSPC) */
+			size_t done = 0, dlen = c->a[BS_A_DATA].len;
 
-			rc = k == (ssize_t)c->a[BS_A_DATA].len ? 0 : -1;
-			if (k >= 0 && rc < 0)
-				errno = EIO;
+			rc = 0;
+			while (done < dlen) {
+				ssize_t k = pwrite(fd, c->a[BS_A_DATA].p + done, dlen - done,
+						   (off_t)(off + done));
+
+				if (k < 0 && errno == EINTR)
+					continue;
+				if (k <= 0) {
+					if (k == 0)
+						errno = EIO;
+					rc = -1;
+					break;
+				}
+				done += (size_t)k;
+			}
 		}
 		break;
 	case BS_C_CLONE: {

@@ -71,12 +71,30 @@ n() {
 }
 on_exit() { EXIT_CMDS="$EXIT_CMDS
 $1"; }
+# on_exit_last "CMD": after everything else (removing a scratch directory)
+LAST_CMDS=""
+on_exit_last() { LAST_CMDS="$LAST_CMDS
+$1"; }
+# loopfs DIR SIZE MKFS...: a file system made by MKFS on a loop device over
+# a sparse DIR.img, mounted on DIR; unmounted and released at exit, after
+# the on_exit commands (which may stop what uses it), before the last ones.
+LOOP_EXIT=""
+loopfs() {
+	_d=$1 _s=$2
+	shift 2
+	truncate -s "$_s" "$_d.img" && _l=$(losetup -f --show "$_d.img") || return 1
+	LOOP_EXIT="mountpoint -q '$_d' && umount -l '$_d'; losetup -d '$_l' 2>/dev/null
+$LOOP_EXIT"
+	"$@" "$_l" >/dev/null 2>&1 && mkdir -p "$_d" && mount "$_l" "$_d"
+}
 cleanup() {
 	for name in $NS_LIST; do
 		ip netns pids "$NS_PREFIX$name" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$NS_PREFIX$name" 2>/dev/null
 	done
 	eval "$EXIT_CMDS"
+	eval "$LOOP_EXIT"
+	eval "$LAST_CMDS"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

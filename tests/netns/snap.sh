@@ -13,24 +13,8 @@ for t in mkfs.btrfs btrfs mkfs.ext4 losetup setfattr getfattr; do
 	have $t || { skip "snap" "needs $t"; exit 0; }
 done
 work=$(mktemp -d)
-LOOPS=""
-snap_cleanup() {
-	for m in "$work"/mnt*; do
-		mountpoint -q "$m" 2>/dev/null && umount -l "$m"
-	done
-	for l in $LOOPS; do losetup -d "$l" 2>/dev/null; done
-	rm -rf "$work"
-}
-on_exit snap_cleanup
-# loopfs NAME SIZE MKFS...: a file system mounted on $work/mntNAME
-loopfs() {
-	name=$1 size=$2
-	shift 2
-	truncate -s "$size" "$work/$name.img" &&
-		l=$(losetup -f --show "$work/$name.img") && LOOPS="$LOOPS $l" &&
-		"$@" "$l" >/dev/null 2>&1 && mkdir -p "$work/mnt$name" && mount "$l" "$work/mnt$name"
-}
-loopfs b 1G mkfs.btrfs -q || { fail "snap: a btrfs file system on a loop device"; exit 0; }
+on_exit_last 'rm -rf "$work"'
+loopfs "$work/mntb" 1G mkfs.btrfs -q || { fail "snap: a btrfs file system on a loop device"; exit 0; }
 M=$work/mntb
 export LAB_SNAP_STATE=$work/state
 S() { "$LAB" snap "$@"; }
@@ -210,7 +194,7 @@ testing "send refuses a writable subvolume" "S send $M/data 2>&1 >/dev/null; ech
 " "" ""
 
 # ---- no space, no privilege ----
-if loopfs small 200M mkfs.btrfs -q -M; then
+if loopfs "$work/mntsmall" 200M mkfs.btrfs -q -M; then
 	mkdir -p "$work/mntsmall/r"
 	S subvol create "$M/huge"
 	head -c 300M /dev/urandom >"$M/huge/blob" 2>/dev/null
@@ -234,7 +218,7 @@ testing "no privilege: one line, exit 1, no snapshot" \
 " "" ""
 
 # ---- not btrfs ----
-if loopfs e 64M mkfs.ext4 -q; then
+if loopfs "$work/mnte" 64M mkfs.ext4 -q; then
 	mkdir -p "$work/mnte/x"
 	testing "ext4 is refused, by name" "S create $work/mnte/x 2>&1; echo \$?" \
 		"lab snap: $work/mnte/x: on ext4, which has neither btrfs snapshots nor reflinks: not snapshotting by copying
@@ -242,6 +226,33 @@ if loopfs e 64M mkfs.ext4 -q; then
 " "" ""
 else
 	fail "snap: an ext4 file system on a loop device"
+fi
+
+# ---- xfs: reflink copies ----
+if have mkfs.xfs && loopfs "$work/mntx" 512M mkfs.xfs -q -f -m reflink=1; then
+	X=$work/mntx
+	mkdir -p "$X/site"
+	head -c 1M /dev/urandom >"$X/site/blob"
+	echo v1 >"$X/site/page"
+	testing "xfs: a snapshot is a reflink copy" \
+		"S create $X/site --now 2026-05-01T00:00:00Z; cmp $X/site/blob $X/.snapshots/site/2026-05-01T00:00:00Z-manual/blob && echo same" \
+		"$X/.snapshots/site/2026-05-01T00:00:00Z-manual
+same
+" "" ""
+	if have filefrag; then
+		testing "xfs: the copy shares its extents" \
+			"filefrag -v $X/.snapshots/site/2026-05-01T00:00:00Z-manual/blob | grep -c shared" "1
+" "" ""
+	fi
+	echo v2 >"$X/site/page"
+	S rollback "$X/site" "$X/.snapshots/site/2026-05-01T00:00:00Z-manual" >/dev/null
+	testing "xfs: rollback and the old content kept" \
+		"cat $X/site/page $X/.snapshots/site/*-pre-rollback/page" "v1
+v2
+" "" ""
+	check "xfs: rm" S rm "$X/.snapshots/site/2026-05-01T00:00:00Z-manual"
+else
+	skip "snap on xfs" "needs mkfs.xfs with reflink"
 fi
 
 # ---- policies over a simulated clock ----
@@ -282,6 +293,16 @@ testing "the survivors: 3 hourly, 2 daily, 1 weekly (a Monday), 1 monthly" "S ls
 2026-03-03T18:00:00Z-hourly
 2026-03-03T19:00:00Z-hourly
 2026-03-03T20:00:00Z-hourly
+" "" ""
+# a replication target's parent is never pruned
+echo "2026-03-03T18:00:00Z-hourly replicate:far" >"$M/.snapshots/pol/.holds"
+S run -c "$work/conf" --now 2026-03-03T21:00:00Z >/dev/null
+S run -c "$work/conf" --now 2026-03-03T22:00:00Z >/dev/null
+testing "a held snapshot outlives its policy" "S ls $P | grep hourly" \
+	"2026-03-03T18:00:00Z-hourly  (held)
+2026-03-03T20:00:00Z-hourly
+2026-03-03T21:00:00Z-hourly
+2026-03-03T22:00:00Z-hourly
 " "" ""
 printf 'path = %s\nhourly = x\n' "$P" >"$work/conf/bad.conf"
 testing "a bad policy names its file and line" "S run -c $work/conf --dry-run --now 2026-03-03T20:30:00Z 2>&1 >/dev/null; echo \$?" \

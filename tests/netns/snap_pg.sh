@@ -17,21 +17,17 @@ done
 	{ skip "snap postgresql" "needs postgresql"; exit 0; }
 work=$(mktemp -d)
 chmod 755 "$work"
-loop="" writer=""
+writer=""
 AS() { setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=-all "$@"; }
-pg_cleanup() {
+pg_stop() {
 	[ -z "$writer" ] || kill "$writer" 2>/dev/null
 	for d in "$work/m/pg/data" "$work/m/clone/data"; do
 		[ -f "$d/postmaster.pid" ] && AS "$PGBIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1
 	done
-	mountpoint -q "$work/m" && umount -l "$work/m"
-	[ -z "$loop" ] || losetup -d "$loop"
-	rm -rf "$work"
 }
-on_exit pg_cleanup
-truncate -s 2G "$work/img" && loop=$(losetup -f --show "$work/img") &&
-	mkfs.btrfs -q "$loop" >/dev/null 2>&1 && mkdir -p "$work/m" && mount "$loop" "$work/m" ||
-	{ fail "snap postgresql: a btrfs file system on a loop device"; exit 0; }
+on_exit pg_stop
+on_exit_last 'rm -rf "$work"'
+loopfs "$work/m" 2G mkfs.btrfs -q || { fail "snap postgresql: a btrfs file system on a loop device"; exit 0; }
 "$LAB" snap subvol create "$work/m/pg"
 mkdir -p "$work/sock1" "$work/sock2"
 chown postgres:postgres "$work/m/pg" "$work/sock1" "$work/sock2"

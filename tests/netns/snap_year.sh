@@ -11,16 +11,8 @@ for t in mkfs.btrfs btrfs losetup; do
 	have $t || { skip "snap year" "needs $t"; exit 0; }
 done
 work=$(mktemp -d)
-loop=""
-year_cleanup() {
-	mountpoint -q "$work/m" && umount -l "$work/m"
-	[ -z "$loop" ] || losetup -d "$loop"
-	rm -rf "$work"
-}
-on_exit year_cleanup
-truncate -s 1G "$work/img" && loop=$(losetup -f --show "$work/img") &&
-	mkfs.btrfs -q "$loop" >/dev/null 2>&1 && mkdir -p "$work/m" && mount "$loop" "$work/m" ||
-	{ fail "snap year: a btrfs file system on a loop device"; exit 0; }
+on_exit_last 'rm -rf "$work"'
+loopfs "$work/m" 1G mkfs.btrfs -q || { fail "snap year: a btrfs file system on a loop device"; exit 0; }
 "$LAB" snap subvol create "$work/m/data"
 mkdir -p "$work/conf"
 printf 'path = %s\nhourly = 24\ndaily = 7\nweekly = 4\nmonthly = 12\nyearly = 0\n' "$work/m/data" \
