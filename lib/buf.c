@@ -392,3 +392,67 @@ hex_decode(const char *s, void *out, size_t max)
 	}
 	return (int)(n / 2);
 }
+
+/* ---- base64 (RFC 4648, with padding) ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void
+base64_encode(const uint8_t *p, size_t n, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		out[o++] = b64[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+int
+base64_decode(const char *s, uint8_t *out, size_t cap)
+{
+	uint32_t v = 0;
+	size_t o = 0;
+	int bits = 0, pad = 0;
+
+	for (; *s; s++) {
+		const char *c;
+
+		if (*s == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || !(c = strchr(b64, *s)) || !*s) {
+			errno = EINVAL;
+			return -1;
+		}
+		v = v << 6 | (uint32_t)(c - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= cap) {
+				errno = ERANGE;
+				return -1;
+			}
+			out[o++] = (uint8_t)(v >> bits);
+		}
+	}
+	if (pad > 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)o;
+}

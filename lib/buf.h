@@ -58,5 +58,9 @@ int str_to_msec(const char *s, uint64_t *out);
 /* Hex: encode writes 2n chars + NUL; decode returns bytes or -1. */
 void hex_encode(const void *p, size_t n, char *out);
 int hex_decode(const char *s, void *out, size_t max);
+/* base64 with padding: out holds 4 * ((n + 2) / 3) + 1 bytes. decode: the
+ * number of bytes, -1 (EINVAL, ERANGE past cap). */
+void base64_encode(const uint8_t *p, size_t n, char *out);
+int base64_decode(const char *s, uint8_t *out, size_t cap);
 
 #endif

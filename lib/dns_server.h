@@ -84,7 +84,5 @@ int dns_tsig_respond(uint8_t *pkt, size_t *len, size_t cap, const struct dns_key
 
 /* Base64 (RFC 4648): decode returns bytes or -1; encode writes a
  * NUL-terminated string of 4*ceil(n/3) chars. */
-int base64_decode(const char *s, uint8_t *out, size_t cap);
-void base64_encode(const uint8_t *p, size_t n, char *out);
 
 #endif
