@@ -1,0 +1,44 @@
+#!/bin/sh
+# lab vpn keys against wireguard-tools: the same formats both ways.
+SUITE=cmd
+. "$(dirname "$0")/../lib.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+testing "vpn genkey: 44 characters of base64, a clamped key" \
+	"\"\$LAB\" vpn genkey | tee $work/k | grep -c '^[A-Za-z0-9+/]\\{43\\}=\$'; base64 -d $work/k | od -An -tu1 -j0 -N1 | awk '{ print \$1 % 8 }'; base64 -d $work/k | od -An -tu1 -j31 -N1 | awk '{ print int(\$1 / 64) }'" \
+	"1
+0
+1
+" "" ""
+testing "vpn genpsk: 32 bytes of base64" "\"\$LAB\" vpn genpsk | base64 -d | wc -c" "32
+" "" ""
+testing "vpn genkey twice: two keys" "[ \"\$(\"\$LAB\" vpn genkey)\" != \"\$(\"\$LAB\" vpn genkey)\" ] && echo differ" \
+	"differ
+" "" ""
+# RFC 7748 6.1's Alice, in base64
+testcmd "vpn pubkey of a known key" "vpn pubkey" "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=
+" "" "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=
+"
+testcmd "vpn pubkey refuses what is not a key" "vpn pubkey 2>&1; echo \$?" \
+	"lab vpn: pubkey: standard input is not a WireGuard key (44 characters of base64)
+1
+" "" "not a key
+"
+testcmd "vpn without a subcommand" "vpn 2>&1; echo \$?" \
+	"lab vpn: genkey, pubkey or genpsk (see 'lab vpn -h')
+2
+" "" ""
+if have wg; then
+	k=$("$LAB" vpn genkey)
+	testing "wg pubkey agrees with lab vpn pubkey on lab's key" \
+		"[ \"\$(echo $k | wg pubkey)\" = \"\$(echo $k | \"\$LAB\" vpn pubkey)\" ] && echo same" "same
+" "" ""
+	k=$(wg genkey)
+	testing "lab vpn pubkey agrees with wg pubkey on wg's key" \
+		"[ \"\$(echo $k | wg pubkey)\" = \"\$(echo $k | \"\$LAB\" vpn pubkey)\" ] && echo same" "same
+" "" ""
+else
+	skip "vpn keys against wg" "needs wg (wireguard-tools)"
+fi
