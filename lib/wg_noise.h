@@ -1,0 +1,76 @@
+/*
+ * WireGuard's handshake (Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s, as the
+ * WireGuard paper specifies it) and transport data messages.
+ *
+ *	initiation (type 1, 148 bytes): sender index, ephemeral, encrypted
+ *	static key, encrypted TAI64N timestamp, mac1, mac2
+ *	response (type 2, 92 bytes): sender index, receiver index, ephemeral,
+ *	encrypted nothing, mac1, mac2
+ *	data (type 4): receiver index, 64-bit counter, encrypted packet
+ *	(padded to 16 bytes)
+ *
+ * All integers little-endian. mac1 is keyed BLAKE2s (16 bytes) under
+ * HASH("mac1----" || the receiver's public key); mac2 is zero without a
+ * cookie.
+ */
+#ifndef LAB_WG_NOISE_H
+#define LAB_WG_NOISE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WG_KEY 32
+#define WG_INIT_LEN 148
+#define WG_RESP_LEN 92
+#define WG_DATA_HEAD 16
+#define WG_TAG 16
+
+struct wg_identity {
+	uint8_t priv[WG_KEY], pub[WG_KEY];
+};
+
+/* One handshake in progress, on either side. */
+struct wg_handshake {
+	uint8_t ck[32], h[32];
+	uint8_t e_priv[WG_KEY], e_pub[WG_KEY];	/* ours */
+	uint8_t peer_e[WG_KEY];			/* theirs */
+	uint8_t peer_static[WG_KEY];
+	uint8_t psk[32];
+	uint8_t timestamp[12];			/* the initiation's */
+	uint32_t local_index, remote_index;
+};
+
+/* A finished handshake: the keys of both directions. */
+struct wg_session {
+	uint8_t send[32], recv[32];
+	uint32_t local_index, remote_index;
+	uint64_t send_counter;
+};
+
+/* KDF_n of the paper (HKDF with HMAC-BLAKE2s): n outputs of 32 bytes. */
+void wg_kdf(uint8_t (*out)[32], int n, const uint8_t key[32], const void *in, size_t len);
+void wg_tai64n(uint8_t out[12]);
+
+/* Initiator: the first message to a peer whose public key is peer_pub. */
+int wg_initiation(struct wg_handshake *hs, const struct wg_identity *me,
+		  const uint8_t peer_pub[WG_KEY], const uint8_t psk[32], uint32_t index,
+		  uint8_t msg[WG_INIT_LEN]);
+/* Responder: check and read an initiation; hs->peer_static is who sent it
+ * (to be matched against the peers it knows). */
+int wg_consume_initiation(struct wg_handshake *hs, const struct wg_identity *me,
+			  const uint8_t *msg, size_t len);
+/* Responder: the answer, and the session (psk: the one for that peer). */
+int wg_response(struct wg_handshake *hs, const uint8_t psk[32], uint32_t index,
+		uint8_t msg[WG_RESP_LEN], struct wg_session *out);
+/* Initiator: check and read the answer; the session. */
+int wg_consume_response(struct wg_handshake *hs, const struct wg_identity *me,
+			const uint8_t *msg, size_t len, struct wg_session *out);
+
+/* A data message for packet p (n bytes): out holds WG_DATA_HEAD + the
+ * padded length + WG_TAG; its length is returned. */
+size_t wg_seal(struct wg_session *s, const void *p, size_t n, uint8_t *out);
+/* In place: the padded packet's length, or -1 (not ours, or forged);
+ * *counter gets its counter (for the replay window). */
+long wg_open(const struct wg_session *s, uint8_t *msg, size_t len, uint64_t *counter);
+
+#endif
