@@ -26,6 +26,8 @@ const char vpn_usage[] =
 	"       lab vpn genpsk            a preshared key (as wg genpsk)\n"
 	"       lab vpn probe --key FILE --peer PUBKEY --endpoint IP:PORT [--psk FILE]\n"
 	"                     [--ping ADDR --from ADDR] [--timeout SECONDS]\n"
+	"       lab vpn run CONF          the interface CONF describes (a wg-quick file;\n"
+	"                                 its name is the file's), until SIGINT/SIGTERM\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
@@ -40,6 +42,8 @@ print_key(const uint8_t k[32])
 	base64_encode(k, 32, b);
 	printf("%s\n", b);
 }
+
+int vpn_run(int argc, char **argv);
 
 static uint64_t
 now_us(void)
@@ -240,8 +244,10 @@ vpn_main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return vpn_run(argc - 1, argv + 1);
 	if (argc != 2)
-		die_usage("genkey, pubkey, genpsk or probe");
+		die_usage("genkey, pubkey, genpsk, probe or run");
 	if (!strcmp(argv[1], "genkey") || !strcmp(argv[1], "genpsk")) {
 		if (!strcmp(argv[1], "genkey") ? x25519_generate(k) < 0 : rand_bytes(k, 32) < 0)
 			die_errno("getrandom");

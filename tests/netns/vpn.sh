@@ -8,7 +8,7 @@ SUITE=netns
 . "$(dirname "$0")/../lib.sh"
 
 is_root || { skip "vpn" "needs root"; exit 0; }
-for t in wireguard-go wg ip; do
+for t in wireguard-go wg ip busybox; do
 	have $t || { skip "vpn" "needs $t"; exit 0; }
 done
 umask 077	# keys
@@ -68,3 +68,41 @@ testing "a source address the peer does not allow gets no reply" \
 lab vpn: 10.99.0.2:51820: no echo reply from 10.9.0.2 through the tunnel
 0
 " "" ""
+
+# ---- lab vpn run: an interface of lab's own against wireguard-go ----
+cat >"$work/lab0.conf" <<C
+[Interface]
+PrivateKey = $(cat "$work/lab.key")
+ListenPort = 51821
+Address = 10.9.0.1/24
+
+[Peer]
+PublicKey = $PEERPUB
+PresharedKey = $(cat "$work/psk")
+AllowedIPs = 10.9.0.2/32
+Endpoint = 10.99.0.2:51820
+C
+n me "$LAB" vpn run "$work/lab0.conf" 2>"$work/lab0.log" &
+i=0
+until n me ip link show lab0 2>/dev/null | grep -q UP || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+testing "lab vpn run: the interface is up with its address and a route per allowed prefix" \
+	"n me ip -4 -o addr show dev lab0 | awk '{ print \$4 }'; n me ip route show 10.9.0.2 | awk '{ print \$1, \$2, \$3 }'" \
+	"10.9.0.1/24
+10.9.0.2 dev lab0
+" "" ""
+testing "lab vpn run: ping wireguard-go through lab's interface" \
+	"n me busybox ping -c 3 -W 3 -q 10.9.0.2 | grep -o '3 packets received'" "3 packets received
+" "" ""
+testing "lab vpn run: and wireguard-go's side pings back" \
+	"n peer busybox ping -c 3 -W 3 -q 10.9.0.1 | grep -o '3 packets received'" "3 packets received
+" "" ""
+if have socat; then
+	head -c 4M /dev/urandom >"$work/stream"
+	n peer socat -u TCP-LISTEN:7000,bind=10.9.0.2,reuseaddr OPEN:"$work/got",creat,trunc &
+	sleep 0.3
+	n me socat -u OPEN:"$work/stream" TCP:10.9.0.2:7000
+	sleep 0.5
+	testing "lab vpn run: a 4 MiB TCP stream arrives byte for byte" \
+		"cmp $work/stream $work/got && echo same" "same
+" "" ""
+fi

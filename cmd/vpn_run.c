@@ -1,0 +1,567 @@
+/*
+ * lab vpn run CONF: a WireGuard interface in this process, over TUN, until
+ * SIGINT or SIGTERM. One thread, one UDP socket; handshakes on demand as
+ * initiator and responder, a 64-packet replay window, endpoints that
+ * follow the peer, persistent keepalives, handshake retries every 5 s,
+ * rekeying after 120 s and sessions dropped after 180 s.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "conf.h"
+#include "hash.h"
+#include "ipaddr.h"
+#include "nl.h"
+#include "nl_route.h"
+#include "tun.h"
+#include "wg_noise.h"
+#include "x25519.h"
+
+#define MAX_ALLOWED 32
+#define REKEY_AFTER_MS (120 * 1000)
+#define REJECT_AFTER_MS (180 * 1000)
+#define RETRY_MS 5000
+
+struct session {
+	struct wg_session s;
+	int valid, confirmed;	/* a responder's session waits for the first data */
+	uint64_t born;
+	uint64_t max_ctr, window;	/* replay: the highest counter and the 64 below */
+	int seen_any;
+};
+
+struct peer {
+	uint8_t pub[32], psk[32];
+	struct ipaddr allowed[MAX_ALLOWED];
+	int nallowed;
+	struct sockaddr_storage ep;
+	socklen_t eplen;
+	int keepalive;			/* seconds, 0 off */
+	struct wg_handshake hs;
+	int hs_active, we_initiated;
+	uint64_t hs_sent;
+	struct session cur, prev;
+	uint8_t last_ts[12];
+	uint8_t queued[2048];
+	size_t queued_len;
+	uint64_t last_sent;
+};
+
+struct dev {
+	struct wg_identity me;
+	int listen_port, mtu;
+	struct ipaddr addrs[8];
+	int naddrs;
+	struct peer *p;
+	size_t np;
+	int tun, udp;
+	char name[IFNAMSIZ];
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+key_of(const char *s, uint8_t k[32])
+{
+	return strlen(s) == 44 && base64_decode(s, k, 32) == 32 ? 0 : -1;
+}
+
+static int
+endpoint_of(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[256], *colon;
+	struct addrinfo hints, *res;
+
+	str_copy(host, s[0] == '[' ? s + 1 : s, sizeof(host));
+	colon = strrchr(host, ':');
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	if (colon > host && colon[-1] == ']')
+		colon[-1] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Parse the wg-quick file. */
+static void
+load(struct dev *d, const char *file)
+{
+	struct conf c;
+	struct conf_err err;
+	size_t i, j;
+	int have_key = 0;
+
+	if (conf_load(&c, file, CONF_INLINE_COMMENTS, &err) < 0)
+		die("%s:%d: %s", err.file, err.line, err.msg);
+	d->mtu = 1420;
+	for (i = 0; i < c.nsect; i++) {
+		const struct conf_section *s = &c.sect[i];
+		int iface = !strcasecmp(s->name, "Interface");
+		struct peer *p = NULL;
+
+		if (!iface && strcasecmp(s->name, "Peer"))
+			die("%s:%d: [%s]: expected [Interface] or [Peer]", file, s->line, s->name);
+		if (!iface) {
+			d->p = realloc(d->p, (d->np + 1) * sizeof(*d->p));
+			if (!d->p)
+				die("out of memory");
+			p = &d->p[d->np++];
+			memset(p, 0, sizeof(*p));
+		}
+		for (j = 0; j < s->nkv; j++) {
+			const char *k = s->kv[j].key, *v = s->kv[j].val;
+			int line = s->kv[j].line;
+
+			if (iface && !strcasecmp(k, "PrivateKey")) {
+				if (key_of(v, d->me.priv) < 0 || x25519_public(d->me.pub, d->me.priv) < 0)
+					die("%s:%d: PrivateKey: not a WireGuard key", file, line);
+				have_key = 1;
+			} else if (iface && !strcasecmp(k, "ListenPort")) {
+				d->listen_port = atoi(v);
+				if (d->listen_port < 0 || d->listen_port > 65535)
+					die("%s:%d: ListenPort: 0-65535", file, line);
+			} else if (iface && !strcasecmp(k, "MTU")) {
+				d->mtu = atoi(v);
+				if (d->mtu < 576 || d->mtu > 9000)
+					die("%s:%d: MTU: 576-9000", file, line);
+			} else if (iface && !strcasecmp(k, "Address")) {
+				char *copy = strdup(v), *t, *save = NULL;
+
+				for (t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+					if (d->naddrs >= 8 || ipaddr_parse_prefix(t, AF_UNSPEC, &d->addrs[d->naddrs++]) < 0)
+						die("%s:%d: Address %s: an address with its prefix", file, line, t);
+				free(copy);
+			} else if (!iface && !strcasecmp(k, "PublicKey")) {
+				if (key_of(v, p->pub) < 0)
+					die("%s:%d: PublicKey: not a WireGuard key", file, line);
+			} else if (!iface && !strcasecmp(k, "PresharedKey")) {
+				if (key_of(v, p->psk) < 0)
+					die("%s:%d: PresharedKey: not a WireGuard key", file, line);
+			} else if (!iface && !strcasecmp(k, "AllowedIPs")) {
+				char *copy = strdup(v), *t, *save = NULL;
+
+				for (t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+					if (p->nallowed >= MAX_ALLOWED ||
+					    ipaddr_parse_prefix(t, AF_UNSPEC, &p->allowed[p->nallowed++]) < 0)
+						die("%s:%d: AllowedIPs %s: a prefix", file, line, t);
+				free(copy);
+			} else if (!iface && !strcasecmp(k, "Endpoint")) {
+				if (endpoint_of(v, &p->ep, &p->eplen) < 0)
+					die("%s:%d: Endpoint %s: HOST:PORT", file, line, v);
+			} else if (!iface && !strcasecmp(k, "PersistentKeepalive")) {
+				p->keepalive = !strcmp(v, "off") ? 0 : atoi(v);
+			} else {
+				die("%s:%d: %s: not supported by lab vpn run yet", file, line, k);
+			}
+		}
+	}
+	conf_free(&c);
+	if (!have_key)
+		die("%s: no [Interface] PrivateKey", file);
+}
+
+static int
+talk(struct nl_sock *nl, struct nl_buf *b, const char *what)
+{
+	struct nl_err err;
+	char e[300];
+
+	if (nl_talk(nl, b, NULL, NULL, &err) < 0 && err.errnum != EEXIST) {
+		warnx_("%s: %s", what, nl_strerror(&err, e, sizeof(e)));
+		nl_buf_reset(b);
+		return -1;
+	}
+	nl_buf_reset(b);
+	return 0;
+}
+
+/* The TUN device up, with its addresses and a route per allowed prefix. */
+static void
+setup_link(struct dev *d)
+{
+	unsigned char mem[8192] __attribute__((aligned(4)));
+	struct nl_sock nl;
+	struct nl_buf b;
+	struct nl_link_change up = { d->name, 1, (uint32_t)d->mtu, -1, -1 };
+	int idx = (int)if_nametoindex(d->name), i;
+	size_t k;
+
+	if (nl_open(&nl, NETLINK_ROUTE) < 0)
+		die_errno("netlink");
+	nl_buf_init(&b, mem, sizeof(mem));
+	nl_link_set(&b, &up);
+	if (talk(&nl, &b, d->name) < 0)
+		die("%s: cannot bring it up", d->name);
+	for (i = 0; i < d->naddrs; i++) {
+		nl_addr_add(&b, idx, &d->addrs[i]);
+		talk(&nl, &b, "address");
+	}
+	for (k = 0; k < d->np; k++)
+		for (i = 0; i < d->p[k].nallowed; i++) {
+			struct nl_route_spec r;
+
+			memset(&r, 0, sizeof(r));
+			r.dst = d->p[k].allowed[i];
+			r.oif = idx;
+			nl_route_add(&b, &r);
+			talk(&nl, &b, "route");
+		}
+	nl_close(&nl);
+}
+
+/* The peer whose allowed prefixes hold addr (longest match). */
+static struct peer *
+route(struct dev *d, const struct ipaddr *addr)
+{
+	struct peer *best = NULL;
+	int bestlen = -1, i;
+	size_t k;
+
+	for (k = 0; k < d->np; k++)
+		for (i = 0; i < d->p[k].nallowed; i++)
+			if (d->p[k].allowed[i].family == addr->family &&
+			    ipaddr_contains(&d->p[k].allowed[i], addr) && d->p[k].allowed[i].plen > bestlen) {
+				best = &d->p[k];
+				bestlen = d->p[k].allowed[i].plen;
+			}
+	return best;
+}
+
+static int
+packet_addr(const uint8_t *pkt, size_t n, int dst, struct ipaddr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (n >= 20 && (pkt[0] >> 4) == 4) {
+		a->family = AF_INET;
+		memcpy(a->a, pkt + (dst ? 16 : 12), 4);
+		a->plen = 32;
+		return 0;
+	}
+	if (n >= 40 && (pkt[0] >> 4) == 6) {
+		a->family = AF_INET6;
+		memcpy(a->a, pkt + (dst ? 24 : 8), 16);
+		a->plen = 128;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+send_to(struct dev *d, struct peer *p, const uint8_t *msg, size_t n)
+{
+	if (!p->eplen)
+		return;	/* no endpoint yet: the peer has to reach us first */
+	sendto(d->udp, msg, n, 0, (struct sockaddr *)&p->ep, p->eplen);
+	p->last_sent = now_ms();
+}
+
+static void
+initiate(struct dev *d, struct peer *p)
+{
+	uint8_t msg[WG_INIT_LEN];
+	uint32_t idx;
+
+	rand_bytes(&idx, sizeof(idx));
+	if (wg_initiation(&p->hs, &d->me, p->pub, p->psk, idx, msg) < 0)
+		return;
+	p->hs_active = p->we_initiated = 1;
+	p->hs_sent = now_ms();
+	send_to(d, p, msg, sizeof(msg));
+}
+
+static void
+new_session(struct peer *p, const struct wg_session *s, int confirmed)
+{
+	p->prev = p->cur;
+	memset(&p->cur, 0, sizeof(p->cur));
+	p->cur.s = *s;
+	p->cur.valid = 1;
+	p->cur.confirmed = confirmed;
+	p->cur.born = now_ms();
+	p->hs_active = 0;
+}
+
+static void
+send_data(struct dev *d, struct peer *p, const uint8_t *pkt, size_t n)
+{
+	uint8_t msg[2048 + 64];
+	uint64_t t = now_ms();
+
+	if (!p->cur.valid || !p->cur.confirmed || t - p->cur.born > REJECT_AFTER_MS) {
+		if (n) {
+			memcpy(p->queued, pkt, n);	/* the newest waits for the handshake */
+			p->queued_len = n;
+		}
+		if (!p->hs_active || t - p->hs_sent > RETRY_MS)
+			initiate(d, p);
+		return;
+	}
+	send_to(d, p, msg, wg_seal(&p->cur.s, pkt, n, msg));
+	if (p->we_initiated && t - p->cur.born > REKEY_AFTER_MS && (!p->hs_active || t - p->hs_sent > RETRY_MS))
+		initiate(d, p);
+}
+
+static int
+replay_ok(struct session *s, uint64_t c)
+{
+	if (!s->seen_any || c > s->max_ctr) {
+		uint64_t shift = s->seen_any ? c - s->max_ctr : 64;
+
+		s->window = shift >= 64 ? 0 : s->window << shift;
+		s->window |= 1;
+		s->max_ctr = c;
+		s->seen_any = 1;
+		return 1;
+	}
+	if (s->max_ctr - c >= 64 || (s->window >> (s->max_ctr - c)) & 1)
+		return 0;
+	s->window |= 1ull << (s->max_ctr - c);
+	return 1;
+}
+
+static void
+from_udp(struct dev *d)
+{
+	uint8_t msg[4096];
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	ssize_t n = recvfrom(d->udp, msg, sizeof(msg), 0, (struct sockaddr *)&from, &flen);
+	size_t k;
+
+	if (n < 4)
+		return;
+	if (msg[0] == 1) {
+		struct wg_handshake hs;
+		struct wg_session s;
+		uint8_t resp[WG_RESP_LEN];
+		uint32_t idx;
+
+		if (wg_consume_initiation(&hs, &d->me, msg, (size_t)n) < 0)
+			return;
+		for (k = 0; k < d->np; k++)
+			if (!memcmp(d->p[k].pub, hs.peer_static, 32))
+				break;
+		if (k == d->np)
+			return;	/* not a peer of ours */
+		if (memcmp(hs.timestamp, d->p[k].last_ts, 12) <= 0)
+			return;	/* a replayed initiation */
+		memcpy(d->p[k].last_ts, hs.timestamp, 12);
+		rand_bytes(&idx, sizeof(idx));
+		if (wg_response(&hs, d->p[k].psk, idx, resp, &s) < 0)
+			return;
+		d->p[k].ep = from;
+		d->p[k].eplen = flen;
+		new_session(&d->p[k], &s, 0);
+		d->p[k].we_initiated = 0;
+		send_to(d, &d->p[k], resp, sizeof(resp));
+	} else if (msg[0] == 2) {
+		struct wg_session s;
+
+		for (k = 0; k < d->np; k++) {
+			struct peer *p = &d->p[k];
+
+			if (!p->hs_active || wg_consume_response(&p->hs, &d->me, msg, (size_t)n, &s) < 0)
+				continue;
+			p->ep = from;
+			p->eplen = flen;
+			new_session(p, &s, 1);
+			if (p->queued_len) {
+				send_data(d, p, p->queued, p->queued_len);
+				p->queued_len = 0;
+			} else {
+				send_data(d, p, NULL, 0);	/* a keepalive confirms the session */
+			}
+			return;
+		}
+	} else if (msg[0] == 4 && n >= WG_DATA_HEAD + WG_TAG) {
+		for (k = 0; k < d->np; k++) {
+			struct peer *p = &d->p[k];
+			struct session *ss[2] = { &p->cur, &p->prev };
+			int j;
+
+			for (j = 0; j < 2; j++) {
+				uint64_t ctr;
+				long l;
+				struct ipaddr src;
+
+				if (!ss[j]->valid || now_ms() - ss[j]->born > REJECT_AFTER_MS)
+					continue;
+				l = wg_open(&ss[j]->s, msg, (size_t)n, &ctr);
+				if (l < 0)
+					continue;
+				if (!replay_ok(ss[j], ctr))
+					return;
+				ss[j]->confirmed = 1;
+				p->ep = from;	/* the peer roams: answer where it is now */
+				p->eplen = flen;
+				if (p->queued_len && j == 0) {
+					uint8_t q[2048];
+					size_t qn = p->queued_len;
+
+					memcpy(q, p->queued, qn);
+					p->queued_len = 0;
+					send_data(d, p, q, qn);
+				}
+				if (l == 0)
+					return;	/* a keepalive */
+				{
+					const uint8_t *pkt = msg + WG_DATA_HEAD;
+					size_t plen = (size_t)l;
+
+					/* the IP length, not the padding */
+					if ((pkt[0] >> 4) == 4 && plen >= 20)
+						plen = (size_t)(pkt[2] << 8 | pkt[3]);
+					else if ((pkt[0] >> 4) == 6 && plen >= 40)
+						plen = 40 + (size_t)(pkt[4] << 8 | pkt[5]);
+					if (plen > (size_t)l || packet_addr(pkt, plen, 0, &src) < 0 ||
+					    route(d, &src) != p)
+						return;	/* not from an address this peer may use */
+					if (write(d->tun, pkt, plen) < 0)
+						return;
+				}
+				return;
+			}
+		}
+	}
+}
+
+static void
+from_tun(struct dev *d)
+{
+	uint8_t pkt[2048];
+	ssize_t n = read(d->tun, pkt, sizeof(pkt));
+	struct ipaddr dst;
+	struct peer *p;
+
+	if (n <= 0 || packet_addr(pkt, (size_t)n, 1, &dst) < 0)
+		return;
+	p = route(d, &dst);
+	if (p)
+		send_data(d, p, pkt, (size_t)n);
+}
+
+static void
+tick(struct dev *d)
+{
+	uint64_t t = now_ms();
+	size_t k;
+
+	for (k = 0; k < d->np; k++) {
+		struct peer *p = &d->p[k];
+
+		if (p->hs_active && t - p->hs_sent > RETRY_MS && (p->queued_len || p->keepalive))
+			initiate(d, p);
+		if (p->keepalive && t - p->last_sent >= (uint64_t)p->keepalive * 1000)
+			send_data(d, p, NULL, 0);
+	}
+}
+
+int vpn_run(int argc, char **argv);
+
+int
+vpn_run(int argc, char **argv)
+{
+	struct dev d;
+	const char *file, *slash, *dot;
+	struct sockaddr_in6 sa;
+	int off = 0;
+
+	if (argc != 2)
+		die_usage("run CONF");
+	memset(&d, 0, sizeof(d));
+	file = argv[1];
+	load(&d, file);
+	slash = strrchr(file, '/');
+	slash = slash ? slash + 1 : file;
+	dot = strrchr(slash, '.');
+	snprintf(d.name, sizeof(d.name), "%.*s", dot ? (int)(dot - slash) : (int)strlen(slash), slash);
+	d.tun = tun_open(d.name, 0);
+	if (d.tun < 0)
+		die_errno("%s: tun", d.name);
+	d.udp = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (d.udp < 0 || setsockopt(d.udp, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0)
+		die_errno("udp socket");
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	sa.sin6_port = htons((uint16_t)d.listen_port);
+	if (bind(d.udp, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die_errno("udp port %d", d.listen_port);
+	/* v4 endpoints as v4-mapped v6 addresses for this one socket */
+	{
+		size_t k;
+
+		for (k = 0; k < d.np; k++)
+			if (d.p[k].eplen && d.p[k].ep.ss_family == AF_INET) {
+				struct sockaddr_in v4;
+				struct sockaddr_in6 v6;
+
+				memcpy(&v4, &d.p[k].ep, sizeof(v4));
+				memset(&v6, 0, sizeof(v6));
+				v6.sin6_family = AF_INET6;
+				v6.sin6_port = v4.sin_port;
+				v6.sin6_addr.s6_addr[10] = v6.sin6_addr.s6_addr[11] = 0xff;
+				memcpy(&v6.sin6_addr.s6_addr[12], &v4.sin_addr, 4);
+				memcpy(&d.p[k].ep, &v6, sizeof(v6));
+				d.p[k].eplen = sizeof(v6);
+			}
+	}
+	setup_link(&d);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fprintf(stderr, "%s: up (%zu peers)\n", d.name, d.np);
+	while (!stop) {
+		struct pollfd pf[2] = { { d.tun, POLLIN, 0 }, { d.udp, POLLIN, 0 } };
+		int r = poll(pf, 2, 1000);
+
+		if (r < 0 && errno != EINTR)
+			die_errno("poll");
+		if (r > 0 && (pf[1].revents & POLLIN))
+			from_udp(&d);
+		if (r > 0 && (pf[0].revents & POLLIN))
+			from_tun(&d);
+		tick(&d);
+	}
+	close(d.tun);	/* the kernel removes a non-persistent TUN device */
+	close(d.udp);
+	memset(&d.me, 0, sizeof(d.me));
+	free(d.p);
+	return 0;
+}
