@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +61,9 @@ struct peer {
 	uint8_t queued[2048];
 	size_t queued_len;
 	uint64_t last_sent;
+	uint64_t rx, tx;		/* bytes on the wire, as wg show counts them */
+	struct timespec last_hs;	/* wall clock of the last finished handshake */
+	int removed;
 };
 
 struct dev {
@@ -68,8 +73,9 @@ struct dev {
 	int naddrs;
 	struct peer *p;
 	size_t np;
-	int tun, udp;
+	int tun, udp, uapi;
 	char name[IFNAMSIZ];
+	char sock[128];
 };
 
 static volatile sig_atomic_t stop;
@@ -256,7 +262,7 @@ route(struct dev *d, const struct ipaddr *addr)
 	size_t k;
 
 	for (k = 0; k < d->np; k++)
-		for (i = 0; i < d->p[k].nallowed; i++)
+		for (i = 0; i < d->p[k].nallowed && !d->p[k].removed; i++)
 			if (d->p[k].allowed[i].family == addr->family &&
 			    ipaddr_contains(&d->p[k].allowed[i], addr) && d->p[k].allowed[i].plen > bestlen) {
 				best = &d->p[k];
@@ -289,7 +295,8 @@ send_to(struct dev *d, struct peer *p, const uint8_t *msg, size_t n)
 {
 	if (!p->eplen)
 		return;	/* no endpoint yet: the peer has to reach us first */
-	sendto(d->udp, msg, n, 0, (struct sockaddr *)&p->ep, p->eplen);
+	if (sendto(d->udp, msg, n, 0, (struct sockaddr *)&p->ep, p->eplen) > 0)
+		p->tx += n;
 	p->last_sent = now_ms();
 }
 
@@ -317,6 +324,7 @@ new_session(struct peer *p, const struct wg_session *s, int confirmed)
 	p->cur.confirmed = confirmed;
 	p->cur.born = now_ms();
 	p->hs_active = 0;
+	clock_gettime(CLOCK_REALTIME, &p->last_hs);
 }
 
 static void
@@ -377,7 +385,7 @@ from_udp(struct dev *d)
 		if (wg_consume_initiation(&hs, &d->me, msg, (size_t)n) < 0)
 			return;
 		for (k = 0; k < d->np; k++)
-			if (!memcmp(d->p[k].pub, hs.peer_static, 32))
+			if (!d->p[k].removed && !memcmp(d->p[k].pub, hs.peer_static, 32))
 				break;
 		if (k == d->np)
 			return;	/* not a peer of ours */
@@ -389,6 +397,7 @@ from_udp(struct dev *d)
 			return;
 		d->p[k].ep = from;
 		d->p[k].eplen = flen;
+		d->p[k].rx += (uint64_t)n;
 		new_session(&d->p[k], &s, 0);
 		d->p[k].we_initiated = 0;
 		send_to(d, &d->p[k], resp, sizeof(resp));
@@ -402,6 +411,7 @@ from_udp(struct dev *d)
 				continue;
 			p->ep = from;
 			p->eplen = flen;
+			p->rx += (uint64_t)n;
 			new_session(p, &s, 1);
 			if (p->queued_len) {
 				send_data(d, p, p->queued, p->queued_len);
@@ -430,6 +440,7 @@ from_udp(struct dev *d)
 				if (!replay_ok(ss[j], ctr))
 					return;
 				ss[j]->confirmed = 1;
+				p->rx += (uint64_t)n;
 				p->ep = from;	/* the peer roams: answer where it is now */
 				p->eplen = flen;
 				if (p->queued_len && j == 0) {
@@ -494,6 +505,223 @@ tick(struct dev *d)
 	}
 }
 
+/* ---- the userspace API of WireGuard implementations (wg show, wg set) ---- */
+
+static void
+hexkey(struct buf *out, const char *k, const uint8_t key[32])
+{
+	char hex[65];
+
+	hex_encode(key, 32, hex);
+	buf_addf(out, "%s=%s\n", k, hex);
+}
+
+static void
+uapi_get(struct dev *d, struct buf *out)
+{
+	size_t k;
+	int i;
+
+	hexkey(out, "private_key", d->me.priv);
+	buf_addf(out, "listen_port=%d\n", d->listen_port);
+	for (k = 0; k < d->np; k++) {
+		struct peer *p = &d->p[k];
+		static const uint8_t zero[32];
+
+		if (p->removed)
+			continue;
+		hexkey(out, "public_key", p->pub);
+		if (memcmp(p->psk, zero, 32))
+			hexkey(out, "preshared_key", p->psk);
+		buf_addf(out, "protocol_version=1\n");
+		if (p->eplen) {
+			char host[INET6_ADDRSTRLEN], port[8];
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&p->ep;
+
+			if (p->ep.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host, sizeof(host));
+				buf_addf(out, "endpoint=%s:%u\n", host, ntohs(s6->sin6_port));
+			} else if (getnameinfo((struct sockaddr *)&p->ep, p->eplen, host, sizeof(host), port,
+					       sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+				buf_addf(out, p->ep.ss_family == AF_INET6 ? "endpoint=[%s]:%s\n" : "endpoint=%s:%s\n",
+					  host, port);
+			}
+		}
+		buf_addf(out, "last_handshake_time_sec=%lld\nlast_handshake_time_nsec=%ld\n",
+			 (long long)p->last_hs.tv_sec, p->last_hs.tv_nsec);
+		buf_addf(out, "tx_bytes=%llu\nrx_bytes=%llu\n", (unsigned long long)p->tx,
+			 (unsigned long long)p->rx);
+		buf_addf(out, "persistent_keepalive_interval=%d\n", p->keepalive);
+		for (i = 0; i < p->nallowed; i++) {
+			char a[IPADDR_STRLEN];
+
+			buf_addf(out, "allowed_ip=%s\n", ipaddr_str(&p->allowed[i], a));
+		}
+	}
+	buf_adds(out, "errno=0\n\n");
+}
+
+static int
+hexkey_of(const char *v, uint8_t k[32])
+{
+	return strlen(v) == 64 && hex_decode(v, k, 32) == 32 ? 0 : -1;
+}
+
+/* "set=1" operations, line by line; an errno value, 0 when all applied. */
+static int
+uapi_set(struct dev *d, char *req)
+{
+	char *line, *save = NULL;
+	struct peer *p = NULL;
+
+	for (line = strtok_r(req, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *v = strchr(line, '=');
+
+		if (!v)
+			return EPROTO;
+		*v++ = '\0';
+		if (!strcmp(line, "private_key")) {
+			if (hexkey_of(v, d->me.priv) < 0 || x25519_public(d->me.pub, d->me.priv) < 0)
+				return EINVAL;
+		} else if (!strcmp(line, "listen_port")) {
+			if (atoi(v) != d->listen_port)
+				return EOPNOTSUPP;	/* the socket stays where it was bound */
+		} else if (!strcmp(line, "fwmark")) {
+			if (atoi(v))
+				return EOPNOTSUPP;
+		} else if (!strcmp(line, "replace_peers")) {
+			size_t k;
+
+			for (k = 0; k < d->np; k++)
+				d->p[k].removed = 1;
+		} else if (!strcmp(line, "public_key")) {
+			uint8_t key[32];
+			size_t k;
+
+			if (hexkey_of(v, key) < 0)
+				return EINVAL;
+			p = NULL;
+			for (k = 0; k < d->np; k++)
+				if (!memcmp(d->p[k].pub, key, 32)) {
+					p = &d->p[k];
+					p->removed = 0;
+				}
+			if (!p) {
+				struct peer *np = realloc(d->p, (d->np + 1) * sizeof(*d->p));
+
+				if (!np)
+					return ENOMEM;
+				d->p = np;
+				p = &d->p[d->np++];
+				memset(p, 0, sizeof(*p));
+				memcpy(p->pub, key, 32);
+			}
+		} else if (!p) {
+			return EPROTO;	/* a peer's key before the peer */
+		} else if (!strcmp(line, "remove")) {
+			p->removed = 1;
+		} else if (!strcmp(line, "update_only")) {
+			continue;
+		} else if (!strcmp(line, "preshared_key")) {
+			if (hexkey_of(v, p->psk) < 0)
+				return EINVAL;
+		} else if (!strcmp(line, "endpoint")) {
+			struct sockaddr_storage ss;
+			socklen_t len;
+
+			if (endpoint_of(v, &ss, &len) < 0)
+				return EINVAL;
+			if (ss.ss_family == AF_INET) {
+				struct sockaddr_in v4;
+				struct sockaddr_in6 v6;
+
+				memcpy(&v4, &ss, sizeof(v4));
+				memset(&v6, 0, sizeof(v6));
+				v6.sin6_family = AF_INET6;
+				v6.sin6_port = v4.sin_port;
+				v6.sin6_addr.s6_addr[10] = v6.sin6_addr.s6_addr[11] = 0xff;
+				memcpy(&v6.sin6_addr.s6_addr[12], &v4.sin_addr, 4);
+				memcpy(&ss, &v6, sizeof(v6));
+				len = sizeof(v6);
+			}
+			p->ep = ss;
+			p->eplen = len;
+		} else if (!strcmp(line, "persistent_keepalive_interval")) {
+			p->keepalive = atoi(v);
+		} else if (!strcmp(line, "replace_allowed_ips")) {
+			p->nallowed = 0;
+		} else if (!strcmp(line, "allowed_ip")) {
+			if (p->nallowed >= MAX_ALLOWED)
+				return ENOSPC;
+			if (ipaddr_parse_prefix(v, AF_UNSPEC, &p->allowed[p->nallowed]) < 0)
+				return EINVAL;
+			p->nallowed++;
+		} else if (!strcmp(line, "protocol_version")) {
+			if (strcmp(v, "1"))
+				return EPROTONOSUPPORT;
+		} else {
+			return EPROTO;
+		}
+	}
+	return 0;
+}
+
+static void
+uapi_serve(struct dev *d)
+{
+	int c = accept4(d->uapi, NULL, NULL, SOCK_CLOEXEC);
+	struct buf req = BUF_INIT, out = BUF_INIT;
+	char chunk[4096];
+	ssize_t n;
+
+	if (c < 0)
+		return;
+	/* a request ends with an empty line */
+	while (req.len < 1 << 20 && (req.len < 2 || memcmp(req.data + req.len - 2, "\n\n", 2))) {
+		struct pollfd pf = { c, POLLIN, 0 };
+
+		if (poll(&pf, 1, 1000) <= 0 || (n = read(c, chunk, sizeof(chunk))) <= 0)
+			break;
+		buf_add(&req, chunk, (size_t)n);
+	}
+	if (req.len >= 6 && !memcmp(req.data, "get=1\n", 6)) {
+		uapi_get(d, &out);
+	} else if (req.len >= 6 && !memcmp(req.data, "set=1\n", 6)) {
+		char *body = (char *)buf_cstr(&req) + 6;
+
+		buf_addf(&out, "errno=%d\n\n", uapi_set(d, body));
+	} else {
+		buf_addf(&out, "errno=%d\n\n", EPROTO);
+	}
+	if (out.len && write(c, out.data, out.len) < 0)
+		warnx_("uapi: %s", strerror(errno));
+	close(c);
+	buf_free(&req);
+	buf_free(&out);
+}
+
+static void
+uapi_open(struct dev *d)
+{
+	struct sockaddr_un sa;
+
+	mkdir("/var/run/wireguard", 0755);
+	snprintf(d->sock, sizeof(d->sock), "/var/run/wireguard/%s.sock", d->name);
+	d->uapi = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	str_copy(sa.sun_path, d->sock, sizeof(sa.sun_path));
+	unlink(d->sock);
+	{
+		mode_t old = umask(077);
+
+		if (d->uapi < 0 || bind(d->uapi, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(d->uapi, 8) < 0)
+			die_errno("%s", d->sock);
+		umask(old);
+	}
+}
+
 int vpn_run(int argc, char **argv);
 
 int
@@ -544,12 +772,14 @@ vpn_run(int argc, char **argv)
 			}
 	}
 	setup_link(&d);
+	uapi_open(&d);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);	/* a wg that hangs up early is its business */
 	fprintf(stderr, "%s: up (%zu peers)\n", d.name, d.np);
 	while (!stop) {
-		struct pollfd pf[2] = { { d.tun, POLLIN, 0 }, { d.udp, POLLIN, 0 } };
-		int r = poll(pf, 2, 1000);
+		struct pollfd pf[3] = { { d.tun, POLLIN, 0 }, { d.udp, POLLIN, 0 }, { d.uapi, POLLIN, 0 } };
+		int r = poll(pf, 3, 1000);
 
 		if (r < 0 && errno != EINTR)
 			die_errno("poll");
@@ -557,10 +787,14 @@ vpn_run(int argc, char **argv)
 			from_udp(&d);
 		if (r > 0 && (pf[0].revents & POLLIN))
 			from_tun(&d);
+		if (r > 0 && (pf[2].revents & POLLIN))
+			uapi_serve(&d);
 		tick(&d);
 	}
 	close(d.tun);	/* the kernel removes a non-persistent TUN device */
 	close(d.udp);
+	close(d.uapi);
+	unlink(d.sock);
 	memset(&d.me, 0, sizeof(d.me));
 	free(d.p);
 	return 0;

@@ -106,3 +106,26 @@ if have socat; then
 		"cmp $work/stream $work/got && echo same" "same
 " "" ""
 fi
+testing "wg show reads lab's interface (the userspace API socket)" \
+	"n me wg show lab0 public-key; n me wg show lab0 peers; n me wg show lab0 endpoints; n me wg show lab0 latest-handshakes | awk '{ print (\$2 > 0) }'; n me wg show lab0 transfer | awk '{ print (\$2 > 0), (\$3 > 0) }'" \
+	"$LABPUB
+$PEERPUB
+$PEERPUB	10.99.0.2:51820
+1
+1 1
+" "" ""
+testing "wg set changes it" \
+	"n me wg set lab0 peer $PEERPUB persistent-keepalive 7 allowed-ips 10.9.0.2/32,10.8.0.0/16 && n me wg show lab0 persistent-keepalive; n me wg show lab0 allowed-ips" \
+	"$PEERPUB	7
+$PEERPUB	10.9.0.2/32 10.8.0.0/16
+" "" ""
+testing "wg showconf: what wg-quick would write" \
+	"n me wg showconf lab0 | grep -E '^(ListenPort|PublicKey|PersistentKeepalive|Endpoint) '" \
+	"ListenPort = 51821
+PublicKey = $PEERPUB
+Endpoint = 10.99.0.2:51820
+PersistentKeepalive = 7
+" "" ""
+testing "wg set: a peer removed is gone" \
+	"n me wg set lab0 peer $PEERPUB remove && n me wg show lab0 peers | wc -l" "0
+" "" ""
