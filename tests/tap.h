@@ -31,6 +31,21 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
+/* Lower-case hex of n bytes (up to 255), for comparing digests and
+ * ciphertexts with is_str. */
+__attribute__((unused)) static const char *
+hexof(const void *p, size_t n)
+{
+	static char s[511];
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n && i < 255; i++)
+		snprintf(s + 2 * i, 3, "%02x", b[i]);
+	s[2 * i] = '\0';
+	return s;
+}
+
 #define is_int(got, want, ...)                                                   \
 	do {                                                                     \
 		long long g_ = (long long)(got), w_ = (long long)(want);         \

@@ -8,15 +8,6 @@
 #include "buf.h"
 #include "tap.h"
 
-static const char *
-hexof(const uint8_t *p, size_t n)
-{
-	static char s[512];
-
-	hex_encode(p, n, s);
-	return s;
-}
-
 static const char sunscreen[] = "Ladies and Gentlemen of the class of '99: If I could offer you only "
 				"one tip for the future, sunscreen would be it.";
 

@@ -8,15 +8,6 @@
 #include "buf.h"
 #include "tap.h"
 
-static const char *
-hexof(const uint8_t *p, size_t n)
-{
-	static char s[129];
-
-	hex_encode(p, n, s);
-	return s;
-}
-
 /* RFC 7693 Appendix E's deterministic input */
 static void
 seq(uint8_t *out, size_t len, uint32_t seed)

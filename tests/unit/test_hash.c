@@ -5,15 +5,6 @@
 #include "hash.h"
 #include "tap.h"
 
-static const char *
-hexof(const uint8_t *p, size_t n)
-{
-	static char s[129];
-
-	hex_encode(p, n, s);
-	return s;
-}
-
 /* FIPS 180-2 appendix B examples, and the empty string. */
 static void
 test_sha256(void)

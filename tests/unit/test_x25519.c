@@ -7,15 +7,6 @@
 #include "tap.h"
 #include "x25519.h"
 
-static const char *
-hexof(const uint8_t *p, size_t n)
-{
-	static char s[129];
-
-	hex_encode(p, n, s);
-	return s;
-}
-
 static void
 unhex(const char *s, uint8_t *out)
 {
