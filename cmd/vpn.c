@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "cmd.h"
 #include "fs.h"
 #include "hash.h"
+#include "wg_dev.h"
 #include "wg_noise.h"
 #include "x25519.h"
 
@@ -37,13 +39,11 @@ const char vpn_usage[] =
 static void
 print_key(const uint8_t k[32])
 {
-	char b[64];
+	char b[45];
 
-	base64_encode(k, 32, b);
+	wg_key_encode(k, b);
 	printf("%s\n", b);
 }
-
-int vpn_run(int argc, char **argv);
 
 static uint64_t
 now_us(void)
@@ -64,7 +64,7 @@ read_key(const char *file, uint8_t k[32], const char *what)
 		die_errno("%s: %s", what, file);
 	s = (char *)buf_cstr(&b);
 	s[strcspn(s, "\r\n")] = '\0';
-	if (strlen(s) != 44 || base64_decode(s, k, 32) != 32)
+	if (wg_key_decode(s, k) < 0)
 		die("%s: %s: not a WireGuard key (44 characters of base64)", what, file);
 	memset(b.data, 0, b.len);
 	buf_free(&b);
@@ -161,7 +161,7 @@ cmd_probe(int argc, char **argv)
 	read_key(keyf, me.priv, "--key");
 	if (x25519_public(me.pub, me.priv) < 0)
 		die("--key %s: gives no public key", keyf);
-	if (strlen(peer) != 44 || base64_decode(peer, peer_pub, 32) != 32)
+	if (wg_key_decode(peer, peer_pub) < 0)
 		die_usage("--peer %s: not a WireGuard public key", peer);
 	memset(psk, 0, sizeof(psk));
 	if (pskf)
@@ -189,7 +189,7 @@ cmd_probe(int argc, char **argv)
 			die("%s: no handshake response (a wrong key or preshared key, or nothing there)",
 			    endpoint);
 		if (wg_initiation(&hs, &me, peer_pub, psk, index, msg) < 0)
-			die("handshake: a low-order key");
+			die("--peer %s: a low-order key, no handshake possible", peer);
 		if (send(fd, msg, WG_INIT_LEN, 0) < 0 && errno != ECONNREFUSED)
 			die_errno("%s: send", endpoint);
 		if (poll(&p, 1, 1000) <= 0)
@@ -237,6 +237,36 @@ cmd_probe(int argc, char **argv)
 	return 0;
 }
 
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	struct wg_dev *d;
+	char err[600];
+
+	if (argc != 2)
+		die_usage("run CONF");
+	d = wg_dev_open(argv[1], err, sizeof(err));
+	if (!d)
+		die("%s", err);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);	/* a wg that hangs up early is its business */
+	fprintf(stderr, "%s: up (%zu peers)\n", wg_dev_name(d), wg_dev_peers(d));
+	if (wg_dev_run(d, &stop) < 0)
+		die_errno("%s", wg_dev_name(d));
+	wg_dev_close(d);
+	return 0;
+}
+
 int
 vpn_main(int argc, char **argv)
 {
@@ -245,7 +275,7 @@ vpn_main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
-		return vpn_run(argc - 1, argv + 1);
+		return cmd_run(argc - 1, argv + 1);
 	if (argc != 2)
 		die_usage("genkey, pubkey, genpsk, probe or run");
 	if (!strcmp(argv[1], "genkey") || !strcmp(argv[1], "genpsk")) {
@@ -263,7 +293,7 @@ vpn_main(int argc, char **argv)
 			die_errno("pubkey: standard input");
 		s = (char *)buf_cstr(&in);
 		s[strcspn(s, "\r\n")] = '\0';
-		if (strlen(s) != 44 || base64_decode(s, k, sizeof(k)) != 32)
+		if (wg_key_decode(s, k) < 0)
 			die("pubkey: standard input is not a WireGuard key (44 characters of base64)");
 		if (x25519_public(pub, k) < 0)
 			die("pubkey: the key gives no public key");

@@ -6,6 +6,7 @@
 
 #include "aead.h"
 #include "blake2s.h"
+#include "buf.h"
 #include "hash.h"
 #include "x25519.h"
 
@@ -51,6 +52,30 @@ mix_hash(uint8_t h[32], const void *p, size_t n)
 	blake2s_update(&s, h, 32);
 	blake2s_update(&s, p, n);
 	blake2s_final(&s, h);
+}
+
+int
+wg_key_decode(const char *s, uint8_t k[WG_KEY])
+{
+	return strlen(s) == 44 && base64_decode(s, k, WG_KEY) == WG_KEY ? 0 : -1;
+}
+
+void
+wg_key_encode(const uint8_t k[WG_KEY], char out[45])
+{
+	base64_encode(k, WG_KEY, out);
+}
+
+/* ck = KDF1(ck, e); h = HASH(h || e): an ephemeral key into the state */
+static void
+mix_ephemeral(struct wg_handshake *hs, const uint8_t e[WG_KEY])
+{
+	uint8_t o[1][32];
+
+	wg_kdf(o, 1, hs->ck, e, 32);
+	memcpy(hs->ck, o[0], 32);
+	mix_hash(hs->h, e, 32);
+	memset(o, 0, sizeof(o));
 }
 
 void
@@ -136,7 +161,7 @@ wg_initiation(struct wg_handshake *hs, const struct wg_identity *me, const uint8
 	      const uint8_t psk[32], uint32_t index, uint8_t msg[WG_INIT_LEN])
 {
 	static const uint8_t zero12[12];
-	uint8_t k[32], o[1][32];
+	uint8_t k[32];
 
 	memset(hs, 0, sizeof(*hs));
 	memcpy(hs->peer_static, peer_pub, 32);
@@ -149,10 +174,8 @@ wg_initiation(struct wg_handshake *hs, const struct wg_identity *me, const uint8
 	memset(msg, 0, WG_INIT_LEN);
 	msg[0] = 1;
 	put32(msg + 4, index);
-	wg_kdf(o, 1, hs->ck, hs->e_pub, 32);
-	memcpy(hs->ck, o[0], 32);
 	memcpy(msg + 8, hs->e_pub, 32);
-	mix_hash(hs->h, hs->e_pub, 32);
+	mix_ephemeral(hs, hs->e_pub);
 	if (mix_dh(hs->ck, k, hs->e_priv, peer_pub) < 0)
 		return -1;
 	memcpy(msg + 40, me->pub, 32);
@@ -174,7 +197,7 @@ wg_consume_initiation(struct wg_handshake *hs, const struct wg_identity *me, con
 		      size_t len)
 {
 	static const uint8_t zero12[12];
-	uint8_t k[32], o[1][32], m[16], buf[48];
+	uint8_t k[32], m[16], buf[48];
 
 	if (len != WG_INIT_LEN || msg[0] != 1 || msg[1] || msg[2] || msg[3])
 		return -1;
@@ -185,9 +208,7 @@ wg_consume_initiation(struct wg_handshake *hs, const struct wg_identity *me, con
 	hs->remote_index = get32(msg + 4);
 	start(hs, me->pub);
 	memcpy(hs->peer_e, msg + 8, 32);
-	wg_kdf(o, 1, hs->ck, hs->peer_e, 32);
-	memcpy(hs->ck, o[0], 32);
-	mix_hash(hs->h, hs->peer_e, 32);
+	mix_ephemeral(hs, hs->peer_e);
 	if (mix_dh(hs->ck, k, me->priv, hs->peer_e) < 0)
 		return -1;
 	memcpy(buf, msg + 40, 32);
@@ -243,8 +264,6 @@ int
 wg_response(struct wg_handshake *hs, const uint8_t psk[32], uint32_t index, uint8_t msg[WG_RESP_LEN],
 	    struct wg_session *out)
 {
-	uint8_t o[1][32];
-
 	if (psk)
 		memcpy(hs->psk, psk, 32);
 	hs->local_index = index;
@@ -254,10 +273,8 @@ wg_response(struct wg_handshake *hs, const uint8_t psk[32], uint32_t index, uint
 	msg[0] = 2;
 	put32(msg + 4, index);
 	put32(msg + 8, hs->remote_index);
-	wg_kdf(o, 1, hs->ck, hs->e_pub, 32);
-	memcpy(hs->ck, o[0], 32);
 	memcpy(msg + 12, hs->e_pub, 32);
-	mix_hash(hs->h, hs->e_pub, 32);
+	mix_ephemeral(hs, hs->e_pub);
 	if (mix_dh(hs->ck, NULL, hs->e_priv, hs->peer_e) < 0 ||
 	    mix_dh(hs->ck, NULL, hs->e_priv, hs->peer_static) < 0)
 		return -1;
@@ -271,7 +288,7 @@ int
 wg_consume_response(struct wg_handshake *hs, const struct wg_identity *me, const uint8_t *msg,
 		    size_t len, struct wg_session *out)
 {
-	uint8_t o[1][32], m[16], tag[16];
+	uint8_t m[16], tag[16];
 
 	if (len != WG_RESP_LEN || msg[0] != 2 || msg[1] || msg[2] || msg[3] ||
 	    get32(msg + 8) != hs->local_index)
@@ -281,9 +298,7 @@ wg_consume_response(struct wg_handshake *hs, const struct wg_identity *me, const
 		return -1;
 	hs->remote_index = get32(msg + 4);
 	memcpy(hs->peer_e, msg + 12, 32);
-	wg_kdf(o, 1, hs->ck, hs->peer_e, 32);
-	memcpy(hs->ck, o[0], 32);
-	mix_hash(hs->h, hs->peer_e, 32);
+	mix_ephemeral(hs, hs->peer_e);
 	if (mix_dh(hs->ck, NULL, hs->e_priv, hs->peer_e) < 0 ||
 	    mix_dh(hs->ck, NULL, me->priv, hs->peer_e) < 0)
 		return -1;

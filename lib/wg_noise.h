@@ -47,6 +47,10 @@ struct wg_session {
 	uint64_t send_counter;
 };
 
+/* Keys as wg writes them: 44 characters of base64 (and a NUL). */
+int wg_key_decode(const char *s, uint8_t k[WG_KEY]);
+void wg_key_encode(const uint8_t k[WG_KEY], char out[45]);
+
 /* KDF_n of the paper (HKDF with HMAC-BLAKE2s): n outputs of 32 bytes. */
 void wg_kdf(uint8_t (*out)[32], int n, const uint8_t key[32], const void *in, size_t len);
 void wg_tai64n(uint8_t out[12]);

@@ -42,3 +42,18 @@ if have wg; then
 else
 	skip "vpn keys against wg" "needs wg (wireguard-tools)"
 fi
+printf '[Interface]\nPrivateKey = %s\nListenPort = 70000\n' "$("$LAB" vpn genkey)" >"$work/a.conf"
+testcmd "vpn run: a bad value names the file and line" "vpn run $work/a.conf 2>&1; echo \$?" \
+	"lab vpn: $work/a.conf:3: ListenPort: 0-65535
+1
+" "" ""
+printf '[Interface]\nPrivateKey = nope\n' >"$work/b.conf"
+testcmd "vpn run: a key that is not one" "vpn run $work/b.conf 2>&1; echo \$?" \
+	"lab vpn: $work/b.conf:2: PrivateKey: not a WireGuard key
+1
+" "" ""
+printf '[Interface]\nPrivateKey = %s\nSaveConfig = true\n' "$("$LAB" vpn genkey)" >"$work/c.conf"
+testcmd "vpn run: what it does not support yet is named" "vpn run $work/c.conf 2>&1; echo \$?" \
+	"lab vpn: $work/c.conf:3: SaveConfig: not supported by lab vpn run yet
+1
+" "" ""

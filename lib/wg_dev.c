@@ -1,10 +1,6 @@
-/*
- * lab vpn run CONF: a WireGuard interface in this process, over TUN, until
- * SIGINT or SIGTERM. One thread, one UDP socket; handshakes on demand as
- * initiator and responder, a 64-packet replay window, endpoints that
- * follow the peer, persistent keepalives, handshake retries every 5 s,
- * rekeying after 120 s and sessions dropped after 180 s.
- */
+/* A WireGuard interface over TUN, served from one thread (lib/wg_dev.h). */
+#include "wg_dev.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +19,6 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "cmd.h"
 #include "conf.h"
 #include "hash.h"
 #include "ipaddr.h"
@@ -66,7 +61,7 @@ struct peer {
 	int removed;
 };
 
-struct dev {
+struct wg_dev {
 	struct wg_identity me;
 	int listen_port, mtu;
 	struct ipaddr addrs[8];
@@ -76,15 +71,20 @@ struct dev {
 	int tun, udp, uapi;
 	char name[IFNAMSIZ];
 	char sock[128];
+	char err[512];
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int s)
+__attribute__((format(printf, 2, 3))) static int
+derr(struct wg_dev *d, const char *fmt, ...)
 {
-	(void)s;
-	stop = 1;
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof(d->err), fmt, ap);
+	va_end(ap);
+	errno = e ? e : EINVAL;
+	return -1;
 }
 
 static uint64_t
@@ -94,12 +94,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int
-key_of(const char *s, uint8_t k[32])
-{
-	return strlen(s) == 44 && base64_decode(s, k, 32) == 32 ? 0 : -1;
 }
 
 static int
@@ -126,29 +120,53 @@ endpoint_of(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
+/* "a, b, c" into prefixes */
+static int
+prefixes(const char *v, struct ipaddr *out, int max, int *n)
+{
+	char *copy = strdup(v), *t, *save = NULL;
+	int rc = 0;
+
+	if (!copy)
+		return -1;
+	for (t = strtok_r(copy, ", ", &save); t && rc == 0; t = strtok_r(NULL, ", ", &save))
+		if (*n >= max || ipaddr_parse_prefix(t, AF_UNSPEC, &out[*n]) < 0)
+			rc = -1;
+		else
+			(*n)++;
+	free(copy);
+	return rc;
+}
+
 /* Parse the wg-quick file. */
-static void
-load(struct dev *d, const char *file)
+static int
+load(struct wg_dev *d, const char *file)
 {
 	struct conf c;
 	struct conf_err err;
 	size_t i, j;
-	int have_key = 0;
+	int have_key = 0, rc = -1;
 
 	if (conf_load(&c, file, CONF_INLINE_COMMENTS, &err) < 0)
-		die("%s:%d: %s", err.file, err.line, err.msg);
+		return derr(d, "%s:%d: %s", err.file, err.line, err.msg);
 	d->mtu = 1420;
 	for (i = 0; i < c.nsect; i++) {
 		const struct conf_section *s = &c.sect[i];
 		int iface = !strcasecmp(s->name, "Interface");
 		struct peer *p = NULL;
 
-		if (!iface && strcasecmp(s->name, "Peer"))
-			die("%s:%d: [%s]: expected [Interface] or [Peer]", file, s->line, s->name);
+		if (!iface && strcasecmp(s->name, "Peer")) {
+			derr(d, "%s:%d: [%s]: expected [Interface] or [Peer]", file, s->line, s->name);
+			goto out;
+		}
 		if (!iface) {
-			d->p = realloc(d->p, (d->np + 1) * sizeof(*d->p));
-			if (!d->p)
-				die("out of memory");
+			struct peer *np = realloc(d->p, (d->np + 1) * sizeof(*d->p));
+
+			if (!np) {
+				derr(d, "out of memory");
+				goto out;
+			}
+			d->p = np;
 			p = &d->p[d->np++];
 			memset(p, 0, sizeof(*p));
 		}
@@ -157,88 +175,103 @@ load(struct dev *d, const char *file)
 			int line = s->kv[j].line;
 
 			if (iface && !strcasecmp(k, "PrivateKey")) {
-				if (key_of(v, d->me.priv) < 0 || x25519_public(d->me.pub, d->me.priv) < 0)
-					die("%s:%d: PrivateKey: not a WireGuard key", file, line);
+				if (wg_key_decode(v, d->me.priv) < 0 || x25519_public(d->me.pub, d->me.priv) < 0) {
+					derr(d, "%s:%d: PrivateKey: not a WireGuard key", file, line);
+					goto out;
+				}
 				have_key = 1;
 			} else if (iface && !strcasecmp(k, "ListenPort")) {
 				d->listen_port = atoi(v);
-				if (d->listen_port < 0 || d->listen_port > 65535)
-					die("%s:%d: ListenPort: 0-65535", file, line);
+				if (d->listen_port < 0 || d->listen_port > 65535) {
+					derr(d, "%s:%d: ListenPort: 0-65535", file, line);
+					goto out;
+				}
 			} else if (iface && !strcasecmp(k, "MTU")) {
 				d->mtu = atoi(v);
-				if (d->mtu < 576 || d->mtu > 9000)
-					die("%s:%d: MTU: 576-9000", file, line);
+				if (d->mtu < 576 || d->mtu > 9000) {
+					derr(d, "%s:%d: MTU: 576-9000", file, line);
+					goto out;
+				}
 			} else if (iface && !strcasecmp(k, "Address")) {
-				char *copy = strdup(v), *t, *save = NULL;
-
-				for (t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
-					if (d->naddrs >= 8 || ipaddr_parse_prefix(t, AF_UNSPEC, &d->addrs[d->naddrs++]) < 0)
-						die("%s:%d: Address %s: an address with its prefix", file, line, t);
-				free(copy);
+				if (prefixes(v, d->addrs, 8, &d->naddrs) < 0) {
+					derr(d, "%s:%d: Address %s: addresses with their prefixes (8 at most)", file,
+					     line, v);
+					goto out;
+				}
 			} else if (!iface && !strcasecmp(k, "PublicKey")) {
-				if (key_of(v, p->pub) < 0)
-					die("%s:%d: PublicKey: not a WireGuard key", file, line);
+				if (wg_key_decode(v, p->pub) < 0) {
+					derr(d, "%s:%d: PublicKey: not a WireGuard key", file, line);
+					goto out;
+				}
 			} else if (!iface && !strcasecmp(k, "PresharedKey")) {
-				if (key_of(v, p->psk) < 0)
-					die("%s:%d: PresharedKey: not a WireGuard key", file, line);
+				if (wg_key_decode(v, p->psk) < 0) {
+					derr(d, "%s:%d: PresharedKey: not a WireGuard key", file, line);
+					goto out;
+				}
 			} else if (!iface && !strcasecmp(k, "AllowedIPs")) {
-				char *copy = strdup(v), *t, *save = NULL;
-
-				for (t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
-					if (p->nallowed >= MAX_ALLOWED ||
-					    ipaddr_parse_prefix(t, AF_UNSPEC, &p->allowed[p->nallowed++]) < 0)
-						die("%s:%d: AllowedIPs %s: a prefix", file, line, t);
-				free(copy);
+				if (prefixes(v, p->allowed, MAX_ALLOWED, &p->nallowed) < 0) {
+					derr(d, "%s:%d: AllowedIPs %s: prefixes (%d at most)", file, line, v, MAX_ALLOWED);
+					goto out;
+				}
 			} else if (!iface && !strcasecmp(k, "Endpoint")) {
-				if (endpoint_of(v, &p->ep, &p->eplen) < 0)
-					die("%s:%d: Endpoint %s: HOST:PORT", file, line, v);
+				if (endpoint_of(v, &p->ep, &p->eplen) < 0) {
+					derr(d, "%s:%d: Endpoint %s: HOST:PORT", file, line, v);
+					goto out;
+				}
 			} else if (!iface && !strcasecmp(k, "PersistentKeepalive")) {
 				p->keepalive = !strcmp(v, "off") ? 0 : atoi(v);
 			} else {
-				die("%s:%d: %s: not supported by lab vpn run yet", file, line, k);
+				derr(d, "%s:%d: %s: not supported by lab vpn run yet", file, line, k);
+				goto out;
 			}
 		}
 	}
+	if (!have_key) {
+		derr(d, "%s: no [Interface] PrivateKey", file);
+		goto out;
+	}
+	rc = 0;
+out:
 	conf_free(&c);
-	if (!have_key)
-		die("%s: no [Interface] PrivateKey", file);
+	return rc;
 }
 
 static int
-talk(struct nl_sock *nl, struct nl_buf *b, const char *what)
+talk(struct wg_dev *d, struct nl_sock *nl, struct nl_buf *b, const char *what)
 {
 	struct nl_err err;
 	char e[300];
 
 	if (nl_talk(nl, b, NULL, NULL, &err) < 0 && err.errnum != EEXIST) {
-		warnx_("%s: %s", what, nl_strerror(&err, e, sizeof(e)));
 		nl_buf_reset(b);
-		return -1;
+		errno = err.errnum;
+		return derr(d, "%s: %s: %s", d->name, what, nl_strerror(&err, e, sizeof(e)));
 	}
 	nl_buf_reset(b);
 	return 0;
 }
 
 /* The TUN device up, with its addresses and a route per allowed prefix. */
-static void
-setup_link(struct dev *d)
+static int
+setup_link(struct wg_dev *d)
 {
 	unsigned char mem[8192] __attribute__((aligned(4)));
 	struct nl_sock nl;
 	struct nl_buf b;
 	struct nl_link_change up = { d->name, 1, (uint32_t)d->mtu, -1, -1 };
-	int idx = (int)if_nametoindex(d->name), i;
+	int idx = (int)if_nametoindex(d->name), i, rc = -1;
 	size_t k;
 
 	if (nl_open(&nl, NETLINK_ROUTE) < 0)
-		die_errno("netlink");
+		return derr(d, "%s: netlink: %s", d->name, strerror(errno));
 	nl_buf_init(&b, mem, sizeof(mem));
 	nl_link_set(&b, &up);
-	if (talk(&nl, &b, d->name) < 0)
-		die("%s: cannot bring it up", d->name);
+	if (talk(d, &nl, &b, "up") < 0)
+		goto out;
 	for (i = 0; i < d->naddrs; i++) {
 		nl_addr_add(&b, idx, &d->addrs[i]);
-		talk(&nl, &b, "address");
+		if (talk(d, &nl, &b, "address") < 0)
+			goto out;
 	}
 	for (k = 0; k < d->np; k++)
 		for (i = 0; i < d->p[k].nallowed; i++) {
@@ -248,14 +281,18 @@ setup_link(struct dev *d)
 			r.dst = d->p[k].allowed[i];
 			r.oif = idx;
 			nl_route_add(&b, &r);
-			talk(&nl, &b, "route");
+			if (talk(d, &nl, &b, "route") < 0)
+				goto out;
 		}
+	rc = 0;
+out:
 	nl_close(&nl);
+	return rc;
 }
 
 /* The peer whose allowed prefixes hold addr (longest match). */
 static struct peer *
-route(struct dev *d, const struct ipaddr *addr)
+route(struct wg_dev *d, const struct ipaddr *addr)
 {
 	struct peer *best = NULL;
 	int bestlen = -1, i;
@@ -291,7 +328,7 @@ packet_addr(const uint8_t *pkt, size_t n, int dst, struct ipaddr *a)
 }
 
 static void
-send_to(struct dev *d, struct peer *p, const uint8_t *msg, size_t n)
+send_to(struct wg_dev *d, struct peer *p, const uint8_t *msg, size_t n)
 {
 	if (!p->eplen)
 		return;	/* no endpoint yet: the peer has to reach us first */
@@ -301,7 +338,7 @@ send_to(struct dev *d, struct peer *p, const uint8_t *msg, size_t n)
 }
 
 static void
-initiate(struct dev *d, struct peer *p)
+initiate(struct wg_dev *d, struct peer *p)
 {
 	uint8_t msg[WG_INIT_LEN];
 	uint32_t idx;
@@ -328,7 +365,7 @@ new_session(struct peer *p, const struct wg_session *s, int confirmed)
 }
 
 static void
-send_data(struct dev *d, struct peer *p, const uint8_t *pkt, size_t n)
+send_data(struct wg_dev *d, struct peer *p, const uint8_t *pkt, size_t n)
 {
 	uint8_t msg[2048 + 64];
 	uint64_t t = now_ms();
@@ -366,7 +403,7 @@ replay_ok(struct session *s, uint64_t c)
 }
 
 static void
-from_udp(struct dev *d)
+from_udp(struct wg_dev *d)
 {
 	uint8_t msg[4096];
 	struct sockaddr_storage from;
@@ -475,7 +512,7 @@ from_udp(struct dev *d)
 }
 
 static void
-from_tun(struct dev *d)
+from_tun(struct wg_dev *d)
 {
 	uint8_t pkt[2048];
 	ssize_t n = read(d->tun, pkt, sizeof(pkt));
@@ -490,7 +527,7 @@ from_tun(struct dev *d)
 }
 
 static void
-tick(struct dev *d)
+tick(struct wg_dev *d)
 {
 	uint64_t t = now_ms();
 	size_t k;
@@ -517,7 +554,7 @@ hexkey(struct buf *out, const char *k, const uint8_t key[32])
 }
 
 static void
-uapi_get(struct dev *d, struct buf *out)
+uapi_get(struct wg_dev *d, struct buf *out)
 {
 	size_t k;
 	int i;
@@ -561,6 +598,8 @@ uapi_get(struct dev *d, struct buf *out)
 	buf_adds(out, "errno=0\n\n");
 }
 
+static void v4_mapped(struct sockaddr_storage *ss, socklen_t *len);
+
 static int
 hexkey_of(const char *v, uint8_t k[32])
 {
@@ -569,7 +608,7 @@ hexkey_of(const char *v, uint8_t k[32])
 
 /* "set=1" operations, line by line; an errno value, 0 when all applied. */
 static int
-uapi_set(struct dev *d, char *req)
+uapi_set(struct wg_dev *d, char *req)
 {
 	char *line, *save = NULL;
 	struct peer *p = NULL;
@@ -631,19 +670,7 @@ uapi_set(struct dev *d, char *req)
 
 			if (endpoint_of(v, &ss, &len) < 0)
 				return EINVAL;
-			if (ss.ss_family == AF_INET) {
-				struct sockaddr_in v4;
-				struct sockaddr_in6 v6;
-
-				memcpy(&v4, &ss, sizeof(v4));
-				memset(&v6, 0, sizeof(v6));
-				v6.sin6_family = AF_INET6;
-				v6.sin6_port = v4.sin_port;
-				v6.sin6_addr.s6_addr[10] = v6.sin6_addr.s6_addr[11] = 0xff;
-				memcpy(&v6.sin6_addr.s6_addr[12], &v4.sin_addr, 4);
-				memcpy(&ss, &v6, sizeof(v6));
-				len = sizeof(v6);
-			}
+			v4_mapped(&ss, &len);
 			p->ep = ss;
 			p->eplen = len;
 		} else if (!strcmp(line, "persistent_keepalive_interval")) {
@@ -667,7 +694,7 @@ uapi_set(struct dev *d, char *req)
 }
 
 static void
-uapi_serve(struct dev *d)
+uapi_serve(struct wg_dev *d)
 {
 	int c = accept4(d->uapi, NULL, NULL, SOCK_CLOEXEC);
 	struct buf req = BUF_INIT, out = BUF_INIT;
@@ -693,17 +720,20 @@ uapi_serve(struct dev *d)
 	} else {
 		buf_addf(&out, "errno=%d\n\n", EPROTO);
 	}
-	if (out.len && write(c, out.data, out.len) < 0)
-		warnx_("uapi: %s", strerror(errno));
+	/* MSG_NOSIGNAL: a client gone early is its business, not a SIGPIPE here */
+	if (out.len && send(c, out.data, out.len, MSG_NOSIGNAL) < 0)
+		errno = 0;
 	close(c);
 	buf_free(&req);
 	buf_free(&out);
 }
 
-static void
-uapi_open(struct dev *d)
+static int
+uapi_open(struct wg_dev *d)
 {
 	struct sockaddr_un sa;
+	mode_t old;
+	int rc = 0;
 
 	mkdir("/var/run/wireguard", 0755);
 	snprintf(d->sock, sizeof(d->sock), "/var/run/wireguard/%s.sock", d->name);
@@ -712,90 +742,124 @@ uapi_open(struct dev *d)
 	sa.sun_family = AF_UNIX;
 	str_copy(sa.sun_path, d->sock, sizeof(sa.sun_path));
 	unlink(d->sock);
-	{
-		mode_t old = umask(077);
-
-		if (d->uapi < 0 || bind(d->uapi, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		    listen(d->uapi, 8) < 0)
-			die_errno("%s", d->sock);
-		umask(old);
-	}
+	old = umask(077);
+	if (d->uapi < 0 || bind(d->uapi, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(d->uapi, 8) < 0)
+		rc = derr(d, "%s: %s", d->sock, strerror(errno));
+	umask(old);
+	return rc;
 }
 
-int vpn_run(int argc, char **argv);
-
-int
-vpn_run(int argc, char **argv)
+/* An IPv4 address as a v4-mapped one, for the one dual-stack socket. */
+static void
+v4_mapped(struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct dev d;
-	const char *file, *slash, *dot;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+
+	if (ss->ss_family != AF_INET)
+		return;
+	memcpy(&v4, ss, sizeof(v4));
+	memset(&v6, 0, sizeof(v6));
+	v6.sin6_family = AF_INET6;
+	v6.sin6_port = v4.sin_port;
+	v6.sin6_addr.s6_addr[10] = v6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&v6.sin6_addr.s6_addr[12], &v4.sin_addr, 4);
+	memcpy(ss, &v6, sizeof(v6));
+	*len = sizeof(v6);
+}
+
+struct wg_dev *
+wg_dev_open(const char *conf, char *err, size_t errlen)
+{
+	struct wg_dev *d = calloc(1, sizeof(*d));
+	const char *slash, *dot;
 	struct sockaddr_in6 sa;
 	int off = 0;
+	size_t k;
 
-	if (argc != 2)
-		die_usage("run CONF");
-	memset(&d, 0, sizeof(d));
-	file = argv[1];
-	load(&d, file);
-	slash = strrchr(file, '/');
-	slash = slash ? slash + 1 : file;
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->tun = d->udp = d->uapi = -1;
+	slash = strrchr(conf, '/');
+	slash = slash ? slash + 1 : conf;
 	dot = strrchr(slash, '.');
-	snprintf(d.name, sizeof(d.name), "%.*s", dot ? (int)(dot - slash) : (int)strlen(slash), slash);
-	d.tun = tun_open(d.name, 0);
-	if (d.tun < 0)
-		die_errno("%s: tun", d.name);
-	d.udp = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (d.udp < 0 || setsockopt(d.udp, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0)
-		die_errno("udp socket");
+	snprintf(d->name, sizeof(d->name), "%.*s", dot ? (int)(dot - slash) : (int)strlen(slash), slash);
+	if (load(d, conf) < 0)
+		goto fail;
+	for (k = 0; k < d->np; k++)
+		if (d->p[k].eplen)
+			v4_mapped(&d->p[k].ep, &d->p[k].eplen);
+	d->tun = tun_open(d->name, 0);
+	if (d->tun < 0) {
+		derr(d, "%s: tun: %s", d->name, strerror(errno));
+		goto fail;
+	}
+	d->udp = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sin6_family = AF_INET6;
-	sa.sin6_port = htons((uint16_t)d.listen_port);
-	if (bind(d.udp, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die_errno("udp port %d", d.listen_port);
-	/* v4 endpoints as v4-mapped v6 addresses for this one socket */
-	{
-		size_t k;
-
-		for (k = 0; k < d.np; k++)
-			if (d.p[k].eplen && d.p[k].ep.ss_family == AF_INET) {
-				struct sockaddr_in v4;
-				struct sockaddr_in6 v6;
-
-				memcpy(&v4, &d.p[k].ep, sizeof(v4));
-				memset(&v6, 0, sizeof(v6));
-				v6.sin6_family = AF_INET6;
-				v6.sin6_port = v4.sin_port;
-				v6.sin6_addr.s6_addr[10] = v6.sin6_addr.s6_addr[11] = 0xff;
-				memcpy(&v6.sin6_addr.s6_addr[12], &v4.sin_addr, 4);
-				memcpy(&d.p[k].ep, &v6, sizeof(v6));
-				d.p[k].eplen = sizeof(v6);
-			}
+	sa.sin6_port = htons((uint16_t)d->listen_port);
+	if (d->udp < 0 || setsockopt(d->udp, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0 ||
+	    bind(d->udp, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		derr(d, "%s: udp port %d: %s", d->name, d->listen_port, strerror(errno));
+		goto fail;
 	}
-	setup_link(&d);
-	uapi_open(&d);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);	/* a wg that hangs up early is its business */
-	fprintf(stderr, "%s: up (%zu peers)\n", d.name, d.np);
-	while (!stop) {
-		struct pollfd pf[3] = { { d.tun, POLLIN, 0 }, { d.udp, POLLIN, 0 }, { d.uapi, POLLIN, 0 } };
+	if (setup_link(d) < 0 || uapi_open(d) < 0)
+		goto fail;
+	return d;
+fail:
+	snprintf(err, errlen, "%s", d->err);
+	wg_dev_close(d);
+	return NULL;
+}
+
+const char *
+wg_dev_name(const struct wg_dev *d)
+{
+	return d->name;
+}
+
+size_t
+wg_dev_peers(const struct wg_dev *d)
+{
+	return d->np;
+}
+
+int
+wg_dev_run(struct wg_dev *d, volatile sig_atomic_t *stop)
+{
+	while (!*stop) {
+		struct pollfd pf[3] = { { d->tun, POLLIN, 0 }, { d->udp, POLLIN, 0 }, { d->uapi, POLLIN, 0 } };
 		int r = poll(pf, 3, 1000);
 
 		if (r < 0 && errno != EINTR)
-			die_errno("poll");
+			return -1;
 		if (r > 0 && (pf[1].revents & POLLIN))
-			from_udp(&d);
+			from_udp(d);
 		if (r > 0 && (pf[0].revents & POLLIN))
-			from_tun(&d);
+			from_tun(d);
 		if (r > 0 && (pf[2].revents & POLLIN))
-			uapi_serve(&d);
-		tick(&d);
+			uapi_serve(d);
+		tick(d);
 	}
-	close(d.tun);	/* the kernel removes a non-persistent TUN device */
-	close(d.udp);
-	close(d.uapi);
-	unlink(d.sock);
-	memset(&d.me, 0, sizeof(d.me));
-	free(d.p);
 	return 0;
+}
+
+void
+wg_dev_close(struct wg_dev *d)
+{
+	if (!d)
+		return;
+	if (d->tun >= 0)
+		close(d->tun);	/* the kernel removes a non-persistent TUN device */
+	if (d->udp >= 0)
+		close(d->udp);
+	if (d->uapi >= 0) {
+		close(d->uapi);
+		unlink(d->sock);
+	}
+	memset(&d->me, 0, sizeof(d->me));
+	free(d->p);
+	free(d);
 }
