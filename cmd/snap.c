@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,73 +555,6 @@ cmd_run(int argc, char **argv)
 
 /* ---- send and receive ---- */
 
-struct sender {
-	int fd, out;
-	uint64_t parent;
-	int rc, err;
-};
-
-static void *
-send_thread(void *arg)
-{
-	struct sender *sd = arg;
-
-	sd->rc = btrfs_send(sd->fd, sd->out, sd->parent);
-	sd->err = errno;
-	close(sd->out);
-	return NULL;
-}
-
-/* The kernel sends into a pipe of ours; each piece is written to out. */
-static int
-send_through_pipe(int fd, int out, uint64_t parent)
-{
-	struct sender sd;
-	pthread_t th;
-	static char buf[1 << 20];
-	ssize_t r;
-	int pfd[2], werr = 0;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);	/* fewer round trips (best effort) */
-	sd.fd = fd;
-	sd.out = pfd[1];
-	sd.parent = parent;
-	if (pthread_create(&th, NULL, send_thread, &sd) != 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		errno = EAGAIN;
-		return -1;
-	}
-	/* splice moves the pages on; read and write where it cannot */
-	for (;;) {
-		r = werr ? -1 : splice(pfd[0], NULL, out, NULL, 1 << 20, SPLICE_F_MOVE | SPLICE_F_MORE);
-		if (r == 0)
-			break;
-		if (r > 0)
-			continue;
-		if (!werr && errno != EINVAL)
-			werr = errno;
-		r = read(pfd[0], buf, sizeof(buf));
-		if (r <= 0)
-			break;
-		if (!werr && fs_write_full(out, buf, (size_t)r) < 0)
-			werr = errno;	/* keep draining so that the send ends */
-	}
-	close(pfd[0]);
-	pthread_join(th, NULL);
-	if (sd.rc < 0) {
-		errno = sd.err;
-		return -1;
-	}
-	if (werr) {
-		errno = werr;
-		return -1;
-	}
-	return 0;
-}
-
 static int
 cmd_send(int argc, char **argv)
 {
@@ -659,7 +591,7 @@ cmd_send(int argc, char **argv)
 		die_errno("%s", snap);
 	/* the kernel writes into a large pipe of ours, spliced on to stdout
 	 * (given stdout itself, a small pipe, it stalls at every command) */
-	if (send_through_pipe(fd, 1, proot) < 0) {
+	if (btrfs_send_stream(fd, proot, 1, NULL, NULL) < 0) {
 		if (errno == EPERM)
 			die("%s: send: no privilege (root)", snap);
 		die_errno("%s: send", snap);
@@ -757,11 +689,9 @@ cmd_replicate(int argc, char **argv)
 	const char *dir, *colon, *at;
 	struct snap *v;
 	size_t n;
-	int k, full = 0, fd, pfd[2];
+	int k, full = 0, fd;
 	struct sshc *c;
 	struct sshc_chan *ch;
-	struct sender sd;
-	pthread_t th;
 	uint64_t sent = 0;
 
 	memset(&t, 0, sizeof(t));
@@ -847,35 +777,23 @@ cmd_replicate(int argc, char **argv)
 	if (!ch)
 		die("%s: %s", host, err);
 	fd = open(snapp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || pipe2(pfd, O_CLOEXEC) < 0)
+	if (fd < 0)
 		die_errno("%s", snapp);
-	sd.fd = fd;
-	sd.out = pfd[1];
-	sd.parent = sent;
-	if (pthread_create(&th, NULL, send_thread, &sd) != 0)
-		die("cannot start the sending thread");
 	{
-		char buf[65536];
-		ssize_t r;
-		int wfail = 0;
+		int rc = btrfs_send_stream(fd, sent, -1, sshc_write, ch), e = errno;
 
-		while ((r = read(pfd[0], buf, sizeof(buf))) > 0)
-			if (!wfail && sshc_write(ch, buf, (size_t)r) < 0)
-				wfail = 1;	/* keep draining so that the send ends */
-		close(pfd[0]);
-		pthread_join(th, NULL);
 		close(fd);
 		sshc_send_eof(ch);
 		k = sshc_exit_status(ch);
-		if (sd.rc < 0) {
-			errno = sd.err;
-			die_errno("%s: send", snapp);
-		}
-		if (k != 0 || wfail) {
-			const char *e = sshc_stderr(ch);
+		if (k != 0 || (rc < 0 && e == EPIPE)) {
+			const char *m = sshc_stderr(ch);
 
-			die("%s: receive failed (exit %d)%s%.*s", dest, k, *e ? ": " : "",
-			    (int)strcspn(e, "\n"), e);
+			die("%s: receive failed (exit %d)%s%.*s", dest, k, *m ? ": " : "",
+			    (int)strcspn(m, "\n"), m);
+		}
+		if (rc < 0) {
+			errno = e;
+			die_errno("%s: send", snapp);
 		}
 	}
 	sshc_chan_close(ch);

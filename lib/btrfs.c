@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <linux/btrfs.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "btrfs.h"
 #include "buf.h"
+#include "fs.h"
 
 int
 btrfs_is_btrfs(const char *path)
@@ -293,4 +295,75 @@ btrfs_uuid_empty(const uint8_t u[16])
 	static const uint8_t zero[16];
 
 	return !memcmp(u, zero, 16);
+}
+
+struct sender {
+	int fd, out;
+	uint64_t parent;
+	int rc, err;
+};
+
+static void *
+send_thread(void *arg)
+{
+	struct sender *sd = arg;
+
+	sd->rc = btrfs_send(sd->fd, sd->out, sd->parent);
+	sd->err = errno;
+	close(sd->out);
+	return NULL;
+}
+
+int
+btrfs_send_stream(int fd, uint64_t parent_root, int out, int (*wr)(void *arg, const void *p, size_t n),
+		  void *arg)
+{
+	static __thread char buf[1 << 16];
+	struct sender sd;
+	pthread_t th;
+	ssize_t r;
+	int pfd[2], werr = 0;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);	/* fewer round trips (best effort) */
+	sd.fd = fd;
+	sd.out = pfd[1];
+	sd.parent = parent_root;
+	if (pthread_create(&th, NULL, send_thread, &sd) != 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		errno = EAGAIN;
+		return -1;
+	}
+	for (;;) {
+		/* splice moves the pages on; read and write where it cannot */
+		if (!wr && !werr) {
+			r = splice(pfd[0], NULL, out, NULL, 1 << 20, SPLICE_F_MOVE | SPLICE_F_MORE);
+			if (r == 0)
+				break;
+			if (r > 0)
+				continue;
+			if (errno != EINVAL)
+				werr = errno;
+		}
+		r = read(pfd[0], buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		if (werr)
+			continue;	/* keep draining so that the send ends */
+		if (wr ? wr(arg, buf, (size_t)r) < 0 : fs_write_full(out, buf, (size_t)r) < 0)
+			werr = wr ? EPIPE : errno;
+	}
+	close(pfd[0]);
+	pthread_join(th, NULL);
+	if (sd.rc < 0) {
+		errno = sd.err;
+		return -1;
+	}
+	if (werr) {
+		errno = werr;
+		return -1;
+	}
+	return 0;
 }

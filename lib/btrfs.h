@@ -5,6 +5,7 @@
 #ifndef LAB_BTRFS_H
 #define LAB_BTRFS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Whether path is on btrfs, and whether it is a subvolume's root. */
@@ -34,6 +35,11 @@ int btrfs_set_received(int fd, const uint8_t uuid[16], uint64_t stransid);
 /* Write the send stream of read-only subvolume fd to out_fd; parent_root:
  * the tree id of an earlier snapshot it is relative to (0: full). */
 int btrfs_send(int fd, int out_fd, uint64_t parent_root);
+/* The same through a 1 MiB pipe of ours (the kernel stalls on a small
+ * one, and refuses some fds): spliced on to out, or, with wr, handed to
+ * wr(arg, piece, n) piece by piece (-1 from it: EPIPE). */
+int btrfs_send_stream(int fd, uint64_t parent_root, int out,
+		      int (*wr)(void *arg, const void *p, size_t n), void *arg);
 /* Commit the file system's current transaction (all writes so far). */
 int btrfs_sync(int fd);
 /* "8-4-4-4-12" text of a uuid, and back. */
