@@ -24,6 +24,7 @@
 #include "deploy_client.h"
 #include "deploy_proto.h"
 #include "embedded.h"
+#include "ev.h"
 #include "fs.h"
 #include "hash.h"
 #include "json.h"
@@ -108,15 +109,6 @@ job_end(struct job *j, int state)
 	j->state = state;
 	pthread_cond_broadcast(&D->cv);
 	pthread_mutex_unlock(&D->mu);
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void
@@ -345,7 +337,7 @@ deploy_once(struct job *j)
 	struct build b;
 	struct json *facts;
 	int have, rc = -1;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = mono_ms();
 
 	memset(&b, 0, sizeof(b));
 	j->noop = 0;
@@ -401,7 +393,7 @@ deploy_once(struct job *j)
 			cache_manifest(j, &b.mf);
 	}
 out:
-	j->ms = now_ms() - t0;
+	j->ms = mono_ms() - t0;
 	deploy_build_free(&b);
 	json_free(facts);
 	return rc;
@@ -411,7 +403,7 @@ static void *
 run_job(void *arg)
 {
 	struct job *j = arg;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = mono_ms();
 	int rc;
 
 	set_status(j, "connecting");
@@ -429,7 +421,7 @@ run_job(void *arg)
 			json_free(f);
 		}
 		ds_close(&j->s);
-		j->ms = now_ms() - t0;
+		j->ms = mono_ms() - t0;
 		job_end(j, 2);
 		return NULL;
 	}
@@ -452,7 +444,7 @@ run_job(void *arg)
 			rc = -1;
 		}
 	}
-	j->ms = now_ms() - t0;
+	j->ms = mono_ms() - t0;
 	job_end(j, rc == 0 ? 1 : 2);
 	if (!D->watch || rc < 0) {
 		ds_close(&j->s);
@@ -471,9 +463,9 @@ run_job(void *arg)
 		j->pending = 0;
 		pthread_mutex_unlock(&j->mu);
 		j->err[0] = '\0';
-		t0 = now_ms();
+		t0 = mono_ms();
 		rc = deploy_once(j);
-		j->ms = now_ms() - t0;
+		j->ms = mono_ms() - t0;
 		if (rc == 0)
 			fprintf(stderr, "%s: %s in %llu ms (generation %llu)\n", j->m->name,
 				j->noop ? "up to date" : "applied", (unsigned long long)j->ms,

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "ev.h"
 #include "fs.h"
 #include "hash.h"
 #include "wg_dev.h"
@@ -43,15 +44,6 @@ print_key(const uint8_t k[32])
 
 	wg_key_encode(k, b);
 	printf("%s\n", b);
-}
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void
@@ -180,7 +172,7 @@ cmd_probe(int argc, char **argv)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ep, sizeof(ep)) < 0)
 		die_errno("%s", endpoint);
 	rand_bytes(&index, sizeof(index));
-	t0 = now_us();
+	t0 = mono_us();
 	for (tries = 0;; tries++) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		ssize_t n;
@@ -198,11 +190,11 @@ cmd_probe(int argc, char **argv)
 		if (n > 0 && wg_consume_response(&hs, &me, msg, (size_t)n, &ses) == 0)
 			break;
 	}
-	printf("handshake with %s: %.1f ms\n", endpoint, (double)(now_us() - t0) / 1000);
+	printf("handshake with %s: %.1f ms\n", endpoint, (double)(mono_us() - t0) / 1000);
 	if (ping) {
 		uint8_t pkt[128];
 		size_t plen = echo_request(pkt, src, dst, (uint16_t)getpid(), 1), mlen;
-		uint64_t t1 = now_us();
+		uint64_t t1 = mono_us();
 
 		mlen = wg_seal(&ses, pkt, plen, msg);
 		if (send(fd, msg, mlen, 0) < 0)
@@ -212,7 +204,7 @@ cmd_probe(int argc, char **argv)
 			uint64_t ctr;
 			ssize_t n;
 			long l;
-			int left = timeout_ms - (int)((now_us() - t1) / 1000);
+			int left = timeout_ms - (int)((mono_us() - t1) / 1000);
 
 			if (left <= 0 || poll(&p, 1, left) <= 0)
 				die("%s: no echo reply from %s through the tunnel", endpoint, ping);
@@ -231,7 +223,7 @@ cmd_probe(int argc, char **argv)
 			}
 		}
 		printf("echo reply from %s through the tunnel: %.1f ms\n", ping,
-		       (double)(now_us() - t1) / 1000);
+		       (double)(mono_us() - t1) / 1000);
 	}
 	close(fd);
 	return 0;

@@ -42,13 +42,19 @@ struct ev {
 	int in_dispatch;
 };
 
-static uint64_t
-mono_ms(void)
+uint64_t
+mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+mono_ms(void)
+{
+	return mono_us() / 1000;
 }
 
 struct ev *

@@ -30,6 +30,9 @@ int ev_run(struct ev *ev);
 void ev_break(struct ev *ev);
 /* Monotonic time in milliseconds, read once per loop iteration. */
 uint64_t ev_now_ms(struct ev *ev);
+/* The monotonic clock, for code without a loop. */
+uint64_t mono_ms(void);
+uint64_t mono_us(void);
 
 struct ev_handle *ev_io_add(struct ev *ev, int fd, uint32_t events, ev_io_cb *cb, void *arg);
 int ev_io_set(struct ev_handle *h, uint32_t events);

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "ev.h"
 #include "hash.h"
 #include "ipaddr.h"
 #include "nl.h"
@@ -85,15 +86,6 @@ derr(struct wg_dev *d, const char *fmt, ...)
 	va_end(ap);
 	errno = e ? e : EINVAL;
 	return -1;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int
@@ -334,7 +326,7 @@ send_to(struct wg_dev *d, struct peer *p, const uint8_t *msg, size_t n)
 		return;	/* no endpoint yet: the peer has to reach us first */
 	if (sendto(d->udp, msg, n, 0, (struct sockaddr *)&p->ep, p->eplen) > 0)
 		p->tx += n;
-	p->last_sent = now_ms();
+	p->last_sent = mono_ms();
 }
 
 static void
@@ -347,7 +339,7 @@ initiate(struct wg_dev *d, struct peer *p)
 	if (wg_initiation(&p->hs, &d->me, p->pub, p->psk, idx, msg) < 0)
 		return;
 	p->hs_active = p->we_initiated = 1;
-	p->hs_sent = now_ms();
+	p->hs_sent = mono_ms();
 	send_to(d, p, msg, sizeof(msg));
 }
 
@@ -359,7 +351,7 @@ new_session(struct peer *p, const struct wg_session *s, int confirmed)
 	p->cur.s = *s;
 	p->cur.valid = 1;
 	p->cur.confirmed = confirmed;
-	p->cur.born = now_ms();
+	p->cur.born = mono_ms();
 	p->hs_active = 0;
 	clock_gettime(CLOCK_REALTIME, &p->last_hs);
 }
@@ -368,7 +360,7 @@ static void
 send_data(struct wg_dev *d, struct peer *p, const uint8_t *pkt, size_t n)
 {
 	uint8_t msg[2048 + 64];
-	uint64_t t = now_ms();
+	uint64_t t = mono_ms();
 
 	if (!p->cur.valid || !p->cur.confirmed || t - p->cur.born > REJECT_AFTER_MS) {
 		if (n) {
@@ -469,7 +461,7 @@ from_udp(struct wg_dev *d)
 				long l;
 				struct ipaddr src;
 
-				if (!ss[j]->valid || now_ms() - ss[j]->born > REJECT_AFTER_MS)
+				if (!ss[j]->valid || mono_ms() - ss[j]->born > REJECT_AFTER_MS)
 					continue;
 				l = wg_open(&ss[j]->s, msg, (size_t)n, &ctr);
 				if (l < 0)
@@ -529,7 +521,7 @@ from_tun(struct wg_dev *d)
 static void
 tick(struct wg_dev *d)
 {
-	uint64_t t = now_ms();
+	uint64_t t = mono_ms();
 	size_t k;
 
 	for (k = 0; k < d->np; k++) {
