@@ -19,6 +19,7 @@
 #include "ev.h"
 #include "fs.h"
 #include "hash.h"
+#include "vpn.h"
 #include "wg_dev.h"
 #include "wg_noise.h"
 #include "x25519.h"
@@ -259,25 +260,21 @@ cmd_run(int argc, char **argv)
 	return 0;
 }
 
-int
-vpn_main(int argc, char **argv)
+static int
+cmd_keys(int argc, char **argv)
 {
 	uint8_t k[32], pub[32];
 
-	if (argc >= 2 && !strcmp(argv[1], "probe"))
-		return cmd_probe(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
-	if (argc != 2)
-		die_usage("genkey, pubkey, genpsk, probe or run");
-	if (!strcmp(argv[1], "genkey") || !strcmp(argv[1], "genpsk")) {
-		if (!strcmp(argv[1], "genkey") ? x25519_generate(k) < 0 : rand_bytes(k, 32) < 0)
+	if (argc != 1)
+		die_usage("%s takes no arguments", argv[0]);
+	if (!strcmp(argv[0], "genkey") || !strcmp(argv[0], "genpsk")) {
+		if (!strcmp(argv[0], "genkey") ? x25519_generate(k) < 0 : rand_bytes(k, 32) < 0)
 			die_errno("getrandom");
 		print_key(k);
 		memset(k, 0, sizeof(k));
 		return 0;
 	}
-	if (!strcmp(argv[1], "pubkey")) {
+	{
 		struct buf in = BUF_INIT;
 		char *s;
 
@@ -295,5 +292,29 @@ vpn_main(int argc, char **argv)
 		buf_free(&in);
 		return 0;
 	}
+}
+
+/* The subcommands; those in other files are declared in vpn.h. */
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} subcmds[] = {
+	{ "genkey", cmd_keys },
+	{ "genpsk", cmd_keys },
+	{ "pubkey", cmd_keys },
+	{ "probe", cmd_probe },
+	{ "run", cmd_run },
+};
+
+int
+vpn_main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		die_usage("a subcommand");
+	for (i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+		if (!strcmp(argv[1], subcmds[i].name))
+			return subcmds[i].fn(argc - 1, argv + 1);
 	die_usage("unknown subcommand \"%s\"", argv[1]);
 }

@@ -1,0 +1,8 @@
+/*
+ * lab vpn's subcommands that live in files of their own (cmd/vpn_*.c);
+ * cmd/vpn.c dispatches to them. Each takes argv[0] = its own name.
+ */
+#ifndef LAB_CMD_VPN_H
+#define LAB_CMD_VPN_H
+
+#endif
