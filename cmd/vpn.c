@@ -309,10 +309,15 @@ static const struct {
 int
 vpn_main(int argc, char **argv)
 {
+	char names[256] = "";
 	size_t i;
 
-	if (argc < 2)
-		die_usage("a subcommand");
+	if (argc < 2) {
+		for (i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
+				 subcmds[i].name);
+		die_usage("a subcommand: %s", names);
+	}
 	for (i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
 		if (!strcmp(argv[1], subcmds[i].name))
 			return subcmds[i].fn(argc - 1, argv + 1);
