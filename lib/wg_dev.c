@@ -23,6 +23,7 @@
 #include "ev.h"
 #include "hash.h"
 #include "ipaddr.h"
+#include "iptrie.h"
 #include "nl.h"
 #include "nl_route.h"
 #include "tun.h"
@@ -30,9 +31,11 @@
 #include "x25519.h"
 
 #define MAX_ALLOWED 32
-#define REKEY_AFTER_MS (120 * 1000)
-#define REJECT_AFTER_MS (180 * 1000)
 #define RETRY_MS 5000
+#define COOKIE_SECRET_MS (120 * 1000)
+#define RERESOLVE_MS (120 * 1000)
+/* under load: more handshake messages than this in one second */
+#define LOAD_PER_SECOND 64
 
 struct session {
 	struct wg_session s;
@@ -48,6 +51,10 @@ struct peer {
 	int nallowed;
 	struct sockaddr_storage ep;
 	socklen_t eplen;
+	char ep_name[256];		/* an Endpoint given by name, re-resolved */
+	uint8_t sent_mac1[16];		/* of our last initiation, for its cookie reply */
+	uint8_t cookie[WG_COOKIE];	/* the peer's, when it is under load */
+	uint64_t cookie_at;
 	int keepalive;			/* seconds, 0 off */
 	struct wg_handshake hs;
 	int hs_active, we_initiated;
@@ -67,6 +74,21 @@ struct wg_dev {
 	int listen_port, mtu;
 	struct ipaddr addrs[8];
 	int naddrs;
+	uint32_t fwmark;
+	int table;			/* -1 off, 0 main (auto), else the table */
+	char *scripts[WG_POST_DOWN + 1][8];
+	char *dns[8];
+	int nscripts[WG_POST_DOWN + 1], ndns;
+	uint64_t rekey_ms, reject_ms;
+	uint8_t cookie_secret[32];
+	uint64_t cookie_secret_at;
+	uint64_t load_window_at;
+	unsigned load_count;
+	int under_load;
+	uint64_t cookies_sent;
+	uint64_t resolved_at;
+	struct iptrie trie;
+	int trie_dirty;
 	struct peer *p;
 	size_t np;
 	int tun, udp, uapi;
@@ -87,6 +109,9 @@ derr(struct wg_dev *d, const char *fmt, ...)
 	errno = e ? e : EINVAL;
 	return -1;
 }
+
+static void v4_mapped(struct sockaddr_storage *ss, socklen_t *len);
+static long env_seconds(const char *name, long dflt);
 
 static int
 endpoint_of(const char *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -110,6 +135,21 @@ endpoint_of(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+static int
+is_numeric_endpoint(const char *v)
+{
+	struct ipaddr a;
+	char host[256], *colon;
+
+	str_copy(host, v[0] == '[' ? v + 1 : v, sizeof(host));
+	colon = strrchr(host, ':');
+	if (colon)
+		*colon = '\0';
+	if (colon && colon > host && colon[-1] == ']')
+		colon[-1] = '\0';
+	return ipaddr_parse(host, AF_UNSPEC, &a) == 0;
 }
 
 /* "a, b, c" into prefixes */
@@ -190,6 +230,53 @@ load(struct wg_dev *d, const char *file)
 					     line, v);
 					goto out;
 				}
+			} else if (iface && !strcasecmp(k, "FwMark")) {
+				char *end;
+
+				d->fwmark = !strcmp(v, "off") ? 0 : (uint32_t)strtoul(v, &end, 0);
+				if (strcmp(v, "off") && *end) {
+					derr(d, "%s:%d: FwMark %s: a number or off", file, line, v);
+					goto out;
+				}
+			} else if (iface && !strcasecmp(k, "Table")) {
+				char *end;
+				long t = strtol(v, &end, 10);
+
+				if (!strcasecmp(v, "off"))
+					d->table = -1;
+				else if (!strcasecmp(v, "auto") || !strcasecmp(v, "main"))
+					d->table = 0;
+				else if (*end || t < 1 || t > 0x7fffffff) {
+					derr(d, "%s:%d: Table %s: off, auto, main or a table number", file, line, v);
+					goto out;
+				} else
+					d->table = (int)t;
+			} else if (iface && (!strcasecmp(k, "PreUp") || !strcasecmp(k, "PostUp") ||
+					     !strcasecmp(k, "PreDown") || !strcasecmp(k, "PostDown"))) {
+				int w = !strcasecmp(k, "PreUp") ? WG_PRE_UP : !strcasecmp(k, "PostUp") ? WG_POST_UP :
+					!strcasecmp(k, "PreDown") ? WG_PRE_DOWN : WG_POST_DOWN;
+
+				if (d->nscripts[w] >= 8) {
+					derr(d, "%s:%d: %s: 8 at most", file, line, k);
+					goto out;
+				}
+				if (!(d->scripts[w][d->nscripts[w]++] = strdup(v))) {
+					derr(d, "out of memory");
+					goto out;
+				}
+			} else if (iface && !strcasecmp(k, "DNS")) {
+				char *copy = strdup(v), *t, *save = NULL;
+
+				for (t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save))
+					if (d->ndns < 8 && !(d->dns[d->ndns++] = strdup(t)))
+						break;
+				free(copy);
+			} else if (iface && !strcasecmp(k, "SaveConfig")) {
+				if (strcasecmp(v, "false")) {
+					derr(d, "%s:%d: SaveConfig: lab vpn does not write the file back (use wg showconf)",
+					     file, line);
+					goto out;
+				}
 			} else if (!iface && !strcasecmp(k, "PublicKey")) {
 				if (wg_key_decode(v, p->pub) < 0) {
 					derr(d, "%s:%d: PublicKey: not a WireGuard key", file, line);
@@ -207,13 +294,15 @@ load(struct wg_dev *d, const char *file)
 				}
 			} else if (!iface && !strcasecmp(k, "Endpoint")) {
 				if (endpoint_of(v, &p->ep, &p->eplen) < 0) {
-					derr(d, "%s:%d: Endpoint %s: HOST:PORT", file, line, v);
+					derr(d, "%s:%d: Endpoint %s: HOST:PORT (a name that resolves)", file, line, v);
 					goto out;
 				}
+				if (!is_numeric_endpoint(v))
+					str_copy(p->ep_name, v, sizeof(p->ep_name));
 			} else if (!iface && !strcasecmp(k, "PersistentKeepalive")) {
 				p->keepalive = !strcmp(v, "off") ? 0 : atoi(v);
 			} else {
-				derr(d, "%s:%d: %s: not supported by lab vpn run yet", file, line, k);
+				derr(d, "%s:%d: %s: not a key of [%s]", file, line, k, iface ? "Interface" : "Peer");
 				goto out;
 			}
 		}
@@ -269,9 +358,13 @@ setup_link(struct wg_dev *d)
 		for (i = 0; i < d->p[k].nallowed; i++) {
 			struct nl_route_spec r;
 
+			if (d->table < 0)
+				break;	/* Table = off */
 			memset(&r, 0, sizeof(r));
 			r.dst = d->p[k].allowed[i];
+			ipaddr_mask(&r.dst);
 			r.oif = idx;
+			r.table = (uint32_t)d->table;
 			nl_route_add(&b, &r);
 			if (talk(d, &nl, &b, "route") < 0)
 				goto out;
@@ -282,22 +375,26 @@ out:
 	return rc;
 }
 
-/* The peer whose allowed prefixes hold addr (longest match). */
+/* The peer whose allowed prefixes hold addr (longest match); the trie is
+ * rebuilt after any change to peers (values: index + 1, as d->p moves). */
 static struct peer *
 route(struct wg_dev *d, const struct ipaddr *addr)
 {
-	struct peer *best = NULL;
-	int bestlen = -1, i;
-	size_t k;
+	void *v;
 
-	for (k = 0; k < d->np; k++)
-		for (i = 0; i < d->p[k].nallowed && !d->p[k].removed; i++)
-			if (d->p[k].allowed[i].family == addr->family &&
-			    ipaddr_contains(&d->p[k].allowed[i], addr) && d->p[k].allowed[i].plen > bestlen) {
-				best = &d->p[k];
-				bestlen = d->p[k].allowed[i].plen;
-			}
-	return best;
+	if (d->trie_dirty) {
+		size_t k;
+		int i;
+
+		iptrie_free(&d->trie);
+		for (k = 0; k < d->np; k++)
+			for (i = 0; i < d->p[k].nallowed && !d->p[k].removed; i++)
+				if (iptrie_insert(&d->trie, &d->p[k].allowed[i], (void *)(uintptr_t)(k + 1)) < 0)
+					return NULL;	/* out of memory: stays dirty, nothing routed */
+		d->trie_dirty = 0;
+	}
+	v = iptrie_lookup(&d->trie, addr);
+	return v ? &d->p[(uintptr_t)v - 1] : NULL;
 }
 
 static int
@@ -338,6 +435,9 @@ initiate(struct wg_dev *d, struct peer *p)
 	rand_bytes(&idx, sizeof(idx));
 	if (wg_initiation(&p->hs, &d->me, p->pub, p->psk, idx, msg) < 0)
 		return;
+	if (p->cookie_at && mono_ms() - p->cookie_at < COOKIE_SECRET_MS)
+		wg_mac2_add(msg, sizeof(msg), p->cookie);	/* the peer is under load */
+	memcpy(p->sent_mac1, msg + sizeof(msg) - 32, 16);
 	p->hs_active = p->we_initiated = 1;
 	p->hs_sent = mono_ms();
 	send_to(d, p, msg, sizeof(msg));
@@ -362,7 +462,7 @@ send_data(struct wg_dev *d, struct peer *p, const uint8_t *pkt, size_t n)
 	uint8_t msg[2048 + 64];
 	uint64_t t = mono_ms();
 
-	if (!p->cur.valid || !p->cur.confirmed || t - p->cur.born > REJECT_AFTER_MS) {
+	if (!p->cur.valid || !p->cur.confirmed || t - p->cur.born > d->reject_ms) {
 		if (n) {
 			memcpy(p->queued, pkt, n);	/* the newest waits for the handshake */
 			p->queued_len = n;
@@ -372,7 +472,7 @@ send_data(struct wg_dev *d, struct peer *p, const uint8_t *pkt, size_t n)
 		return;
 	}
 	send_to(d, p, msg, wg_seal(&p->cur.s, pkt, n, msg));
-	if (p->we_initiated && t - p->cur.born > REKEY_AFTER_MS && (!p->hs_active || t - p->hs_sent > RETRY_MS))
+	if (p->we_initiated && t - p->cur.born > d->rekey_ms && (!p->hs_active || t - p->hs_sent > RETRY_MS))
 		initiate(d, p);
 }
 
@@ -394,6 +494,48 @@ replay_ok(struct session *s, uint64_t c)
 	return 1;
 }
 
+/* Counts handshake messages; under load for the second after more than
+ * LOAD_PER_SECOND of them arrived within one. */
+static int
+under_load(struct wg_dev *d)
+{
+	uint64_t t = mono_ms();
+
+	if (t - d->load_window_at >= 1000) {
+		d->under_load = d->load_count > LOAD_PER_SECOND;
+		d->load_window_at = t;
+		d->load_count = 0;
+	}
+	if (++d->load_count > LOAD_PER_SECOND)
+		d->under_load = 1;
+	return d->under_load;
+}
+
+static void
+source_cookie(struct wg_dev *d, const struct sockaddr_storage *from, uint8_t cookie[WG_COOKIE])
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)from;
+	uint8_t src[18];
+	uint64_t t = mono_ms();
+
+	if (!d->cookie_secret_at || t - d->cookie_secret_at >= COOKIE_SECRET_MS) {
+		rand_bytes(d->cookie_secret, sizeof(d->cookie_secret));
+		d->cookie_secret_at = t;
+	}
+	memcpy(src, &s6->sin6_addr, 16);	/* the one socket is dual-stack: always v6 */
+	memcpy(src + 16, &s6->sin6_port, 2);
+	wg_cookie_make(d->cookie_secret, src, sizeof(src), cookie);
+}
+
+static int
+mac2_ok(struct wg_dev *d, const struct sockaddr_storage *from, const uint8_t *msg, size_t n)
+{
+	uint8_t cookie[WG_COOKIE];
+
+	source_cookie(d, from, cookie);
+	return wg_mac2_ok(cookie, msg, n);
+}
+
 static void
 from_udp(struct wg_dev *d)
 {
@@ -405,6 +547,34 @@ from_udp(struct wg_dev *d)
 
 	if (n < 4)
 		return;
+	if ((msg[0] == 1 && n == WG_INIT_LEN) || (msg[0] == 2 && n == WG_RESP_LEN)) {
+		if (!wg_mac1_ok(d->me.pub, msg, (size_t)n))
+			return;	/* not for this key: costs one hash, no DH */
+		if (under_load(d) && !mac2_ok(d, &from, msg, (size_t)n)) {
+			uint8_t reply[WG_COOKIE_LEN], cookie[WG_COOKIE];
+
+			source_cookie(d, &from, cookie);
+			if (wg_cookie_reply(d->me.pub, msg, (size_t)n, cookie, reply) == 0 &&
+			    sendto(d->udp, reply, sizeof(reply), 0, (struct sockaddr *)&from, flen) > 0)
+				d->cookies_sent++;
+			return;
+		}
+	}
+	if (msg[0] == 3 && n == WG_COOKIE_LEN) {
+		uint32_t to = (uint32_t)msg[4] | (uint32_t)msg[5] << 8 | (uint32_t)msg[6] << 16 |
+			      (uint32_t)msg[7] << 24;
+
+		for (k = 0; k < d->np; k++) {
+			struct peer *p = &d->p[k];
+
+			if (p->hs_active && p->we_initiated && p->hs.local_index == to &&
+			    wg_consume_cookie_reply(p->pub, p->sent_mac1, msg, (size_t)n, p->cookie) == 0) {
+				p->cookie_at = mono_ms();	/* mac2 from the next retry on */
+				return;
+			}
+		}
+		return;
+	}
 	if (msg[0] == 1) {
 		struct wg_handshake hs;
 		struct wg_session s;
@@ -451,6 +621,9 @@ from_udp(struct wg_dev *d)
 			return;
 		}
 	} else if (msg[0] == 4 && n >= WG_DATA_HEAD + WG_TAG) {
+		uint32_t to = (uint32_t)msg[4] | (uint32_t)msg[5] << 8 | (uint32_t)msg[6] << 16 |
+			      (uint32_t)msg[7] << 24;
+
 		for (k = 0; k < d->np; k++) {
 			struct peer *p = &d->p[k];
 			struct session *ss[2] = { &p->cur, &p->prev };
@@ -461,7 +634,8 @@ from_udp(struct wg_dev *d)
 				long l;
 				struct ipaddr src;
 
-				if (!ss[j]->valid || mono_ms() - ss[j]->born > REJECT_AFTER_MS)
+				if (!ss[j]->valid || ss[j]->s.local_index != to ||
+				    mono_ms() - ss[j]->born > d->reject_ms)
 					continue;
 				l = wg_open(&ss[j]->s, msg, (size_t)n, &ctr);
 				if (l < 0)
@@ -524,6 +698,28 @@ tick(struct wg_dev *d)
 	uint64_t t = mono_ms();
 	size_t k;
 
+	/* Endpoints given by name: a peer on a dynamic address moves. Resolved
+	 * here, in the one thread (a slow resolver holds traffic up to its
+	 * timeout, every two minutes, only while the peer is unreachable). */
+	if (t - d->resolved_at >= RERESOLVE_MS) {
+		struct timespec now;
+
+		d->resolved_at = t;
+		clock_gettime(CLOCK_REALTIME, &now);
+		for (k = 0; k < d->np; k++) {
+			struct peer *p = &d->p[k];
+			struct sockaddr_storage ss;
+			socklen_t len;
+
+			if (!p->ep_name[0] || p->removed || now.tv_sec - p->last_hs.tv_sec < 135 ||
+			    endpoint_of(p->ep_name, &ss, &len) < 0)
+				continue;
+			v4_mapped(&ss, &len);
+			p->ep = ss;
+			p->eplen = len;
+		}
+	}
+
 	for (k = 0; k < d->np; k++) {
 		struct peer *p = &d->p[k];
 
@@ -553,6 +749,8 @@ uapi_get(struct wg_dev *d, struct buf *out)
 
 	hexkey(out, "private_key", d->me.priv);
 	buf_addf(out, "listen_port=%d\n", d->listen_port);
+	if (d->fwmark)
+		buf_addf(out, "fwmark=%u\n", d->fwmark);
 	for (k = 0; k < d->np; k++) {
 		struct peer *p = &d->p[k];
 		static const uint8_t zero[32];
@@ -590,7 +788,6 @@ uapi_get(struct wg_dev *d, struct buf *out)
 	buf_adds(out, "errno=0\n\n");
 }
 
-static void v4_mapped(struct sockaddr_storage *ss, socklen_t *len);
 
 static int
 hexkey_of(const char *v, uint8_t k[32])
@@ -618,8 +815,11 @@ uapi_set(struct wg_dev *d, char *req)
 			if (atoi(v) != d->listen_port)
 				return EOPNOTSUPP;	/* the socket stays where it was bound */
 		} else if (!strcmp(line, "fwmark")) {
-			if (atoi(v))
-				return EOPNOTSUPP;
+			uint32_t m = (uint32_t)strtoul(v, NULL, 0);
+
+			if (setsockopt(d->udp, SOL_SOCKET, SO_MARK, &m, sizeof(m)) < 0)
+				return errno;
+			d->fwmark = m;
 		} else if (!strcmp(line, "replace_peers")) {
 			size_t k;
 
@@ -665,6 +865,7 @@ uapi_set(struct wg_dev *d, char *req)
 			v4_mapped(&ss, &len);
 			p->ep = ss;
 			p->eplen = len;
+			p->ep_name[0] = '\0';	/* wg set gives addresses */
 		} else if (!strcmp(line, "persistent_keepalive_interval")) {
 			p->keepalive = atoi(v);
 		} else if (!strcmp(line, "replace_allowed_ips")) {
@@ -709,6 +910,7 @@ uapi_serve(struct wg_dev *d)
 		char *body = (char *)buf_cstr(&req) + 6;
 
 		buf_addf(&out, "errno=%d\n\n", uapi_set(d, body));
+		d->trie_dirty = 1;
 	} else {
 		buf_addf(&out, "errno=%d\n\n", EPROTO);
 	}
@@ -761,25 +963,44 @@ v4_mapped(struct sockaddr_storage *ss, socklen_t *len)
 }
 
 struct wg_dev *
-wg_dev_open(const char *conf, char *err, size_t errlen)
+wg_dev_load(const char *conf, char *err, size_t errlen)
 {
 	struct wg_dev *d = calloc(1, sizeof(*d));
 	const char *slash, *dot;
-	struct sockaddr_in6 sa;
-	int off = 0;
-	size_t k;
 
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	d->tun = d->udp = d->uapi = -1;
+	iptrie_init(&d->trie);
+	d->trie_dirty = 1;
+	/* the protocol's timers; shorter ones only for tests that watch a rekey */
+	d->rekey_ms = (uint64_t)env_seconds("LAB_VPN_REKEY_AFTER", 120) * 1000;
+	d->reject_ms = (uint64_t)env_seconds("LAB_VPN_REJECT_AFTER", 180) * 1000;
+	if (d->reject_ms <= d->rekey_ms)
+		d->reject_ms = d->rekey_ms + d->rekey_ms / 2;
 	slash = strrchr(conf, '/');
 	slash = slash ? slash + 1 : conf;
 	dot = strrchr(slash, '.');
 	snprintf(d->name, sizeof(d->name), "%.*s", dot ? (int)(dot - slash) : (int)strlen(slash), slash);
 	if (load(d, conf) < 0)
 		goto fail;
+	d->resolved_at = mono_ms();
+	return d;
+fail:
+	snprintf(err, errlen, "%s", d->err);
+	wg_dev_close(d);
+	return NULL;
+}
+
+int
+wg_dev_up(struct wg_dev *d, char *err, size_t errlen)
+{
+	struct sockaddr_in6 sa;
+	int off = 0;
+	size_t k;
+
 	for (k = 0; k < d->np; k++)
 		if (d->p[k].eplen)
 			v4_mapped(&d->p[k].ep, &d->p[k].eplen);
@@ -797,13 +1018,61 @@ wg_dev_open(const char *conf, char *err, size_t errlen)
 		derr(d, "%s: udp port %d: %s", d->name, d->listen_port, strerror(errno));
 		goto fail;
 	}
+	if (d->fwmark && setsockopt(d->udp, SOL_SOCKET, SO_MARK, &d->fwmark, sizeof(d->fwmark)) < 0) {
+		derr(d, "%s: FwMark %u: %s", d->name, d->fwmark, strerror(errno));
+		goto fail;
+	}
+	if (!d->listen_port) {
+		socklen_t sl = sizeof(sa);
+
+		if (getsockname(d->udp, (struct sockaddr *)&sa, &sl) == 0)
+			d->listen_port = ntohs(sa.sin6_port);	/* wg show names the port it got */
+	}
 	if (setup_link(d) < 0 || uapi_open(d) < 0)
 		goto fail;
-	return d;
+	return 0;
 fail:
 	snprintf(err, errlen, "%s", d->err);
-	wg_dev_close(d);
-	return NULL;
+	return -1;
+}
+
+struct wg_dev *
+wg_dev_open(const char *conf, char *err, size_t errlen)
+{
+	struct wg_dev *d = wg_dev_load(conf, err, errlen);
+
+	if (d && wg_dev_up(d, err, errlen) < 0) {
+		wg_dev_close(d);
+		return NULL;
+	}
+	return d;
+}
+
+static long
+env_seconds(const char *name, long dflt)
+{
+	const char *v = getenv(name);
+	long n = v ? atol(v) : 0;
+
+	return n > 0 ? n : dflt;
+}
+
+const char *
+wg_dev_script(const struct wg_dev *d, enum wg_script w, int i)
+{
+	return i >= 0 && i < d->nscripts[w] ? d->scripts[w][i] : NULL;
+}
+
+const char *
+wg_dev_dns(const struct wg_dev *d, int i)
+{
+	return i >= 0 && i < d->ndns ? d->dns[i] : NULL;
+}
+
+uint64_t
+wg_dev_cookies_sent(const struct wg_dev *d)
+{
+	return d->cookies_sent;
 }
 
 const char *
@@ -841,6 +1110,8 @@ wg_dev_run(struct wg_dev *d, volatile sig_atomic_t *stop)
 void
 wg_dev_close(struct wg_dev *d)
 {
+	int w, i;
+
 	if (!d)
 		return;
 	if (d->tun >= 0)
@@ -852,6 +1123,14 @@ wg_dev_close(struct wg_dev *d)
 		unlink(d->sock);
 	}
 	memset(&d->me, 0, sizeof(d->me));
+	for (w = 0; w <= WG_POST_DOWN; w++)
+		for (i = 0; i < d->nscripts[w]; i++)
+			free(d->scripts[w][i]);
+	for (i = 0; i < d->ndns; i++)
+		free(d->dns[i]);
+	iptrie_free(&d->trie);
+	if (d->p)
+		memset(d->p, 0, d->np * sizeof(*d->p));	/* preshared keys, session keys */
 	free(d->p);
 	free(d);
 }
