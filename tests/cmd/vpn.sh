@@ -53,7 +53,7 @@ testcmd "vpn run: a key that is not one" "vpn run $work/b.conf 2>&1; echo \$?" \
 1
 " "" ""
 printf '[Interface]\nPrivateKey = %s\nSaveConfig = true\n' "$("$LAB" vpn genkey)" >"$work/c.conf"
-testcmd "vpn run: what it does not support yet is named" "vpn run $work/c.conf 2>&1; echo \$?" \
-	"lab vpn: $work/c.conf:3: SaveConfig: not supported by lab vpn run yet
+testcmd "vpn run: SaveConfig = true is refused, saying why" "vpn run $work/c.conf 2>&1; echo \$?" \
+	"lab vpn: $work/c.conf:3: SaveConfig: lab vpn does not write the file back (use wg showconf)
 1
 " "" ""
