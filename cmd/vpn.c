@@ -35,7 +35,7 @@ const char vpn_usage[] =
 	"       lab vpn pubkey < PRIVATE  its public key (as wg pubkey)\n"
 	"       lab vpn genpsk            a preshared key (as wg genpsk)\n"
 	"       lab vpn probe --key FILE --peer PUBKEY --endpoint IP:PORT [--psk FILE]\n"
-	"                     [--ping ADDR --from ADDR] [--timeout SECONDS]\n"
+	"                     [--ping ADDR --from ADDR] [--timeout SECONDS] [--flood SECONDS]\n"
 	"       lab vpn run CONF          the interface CONF describes (a wg-quick file;\n"
 	"                                 its name is the file's), until SIGINT/SIGTERM\n"
 	"       lab vpn up CONF|IFACE [-d]  the same as a daemon (IFACE: /etc/wireguard/IFACE.conf);\n"
@@ -47,7 +47,9 @@ const char vpn_usage[] =
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
 	"address the peer allows for this key) and waits for the reply: a check\n"
-	"that a peer is up and takes this key.\n";
+	"that a peer is up and takes this key. --flood resends one initiation as\n"
+"fast as it can for SECONDS instead and counts the cookie replies: how a\n"
+"gateway behaves under a handshake flood.\n";
 
 static void
 print_key(const uint8_t k[32])
@@ -131,7 +133,7 @@ cmd_probe(int argc, char **argv)
 	struct sockaddr_in ep;
 	uint8_t peer_pub[32], psk[32], msg[2048];
 	struct in_addr src, dst;
-	int k, fd, timeout_ms = 5000, tries;
+	int k, fd, timeout_ms = 5000, tries, flood = 0;
 	uint32_t index;
 	uint64_t t0;
 	char host[64], *colon;
@@ -155,6 +157,10 @@ cmd_probe(int argc, char **argv)
 			from = argv[++k];
 		else if (!strcmp(a, "--timeout"))
 			timeout_ms = atoi(argv[++k]) * 1000;
+		else if (!strcmp(a, "--flood")) {
+			if ((flood = atoi(argv[++k])) <= 0)
+				die_usage("--flood %s: seconds, 1 or more", argv[k]);
+		}
 		else
 			die_usage("probe: unknown option %s", a);
 	}
@@ -184,6 +190,29 @@ cmd_probe(int argc, char **argv)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ep, sizeof(ep)) < 0)
 		die_errno("%s", endpoint);
 	rand_bytes(&index, sizeof(index));
+	if (flood) {
+		uint64_t sent = 0, cookies = 0, end = mono_ms() + (uint64_t)flood * 1000;
+
+		if (wg_initiation(&hs, &me, peer_pub, psk, index, msg) < 0)
+			die("--peer %s: a low-order key, no handshake possible", peer);
+		while (mono_ms() < end) {
+			uint8_t in[256];
+			ssize_t n;
+			int i;
+
+			for (i = 0; i < 64; i++)
+				if (send(fd, msg, WG_INIT_LEN, MSG_DONTWAIT) == WG_INIT_LEN)
+					sent++;
+			while ((n = recv(fd, in, sizeof(in), MSG_DONTWAIT)) > 0)
+				if (n == WG_COOKIE_LEN && in[0] == 3)
+					cookies++;
+			usleep(2000);
+		}
+		printf("%llu initiations sent in %d s, %llu cookie replies\n", (unsigned long long)sent, flood,
+		       (unsigned long long)cookies);
+		close(fd);
+		return 0;
+	}
 	t0 = mono_us();
 	for (tries = 0;; tries++) {
 		struct pollfd p = { fd, POLLIN, 0 };
