@@ -31,6 +31,8 @@
 #include "x25519.h"
 
 #define MAX_ALLOWED 32
+#define BATCH 32			/* packets per system call, each way */
+#define MSG_MAX (WG_DATA_HEAD + 2048 + WG_TAG)
 #define RETRY_MS 5000
 #define COOKIE_SECRET_MS (120 * 1000)
 #define RERESOLVE_MS (120 * 1000)
@@ -69,8 +71,19 @@ struct peer {
 	int removed;
 };
 
+/* Messages gathered for one sendmmsg, or received by one recvmmsg. */
+struct batch {
+	uint8_t buf[BATCH][MSG_MAX];
+	struct mmsghdr mh[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage addr[BATCH];
+	int n;
+};
+
 struct wg_dev {
 	struct wg_identity me;
+	struct batch out, in;
+	int batching;
 	int listen_port, mtu;
 	struct ipaddr addrs[8];
 	int naddrs;
@@ -417,13 +430,49 @@ packet_addr(const uint8_t *pkt, size_t n, int dst, struct ipaddr *a)
 }
 
 static void
+flush(struct wg_dev *d)
+{
+	struct batch *b = &d->out;
+	int done = 0;
+
+	while (done < b->n) {
+		int r = sendmmsg(d->udp, b->mh + done, (unsigned)(b->n - done), 0);
+
+		if (r <= 0) {
+			done++;	/* skip the one the kernel refused (an unreachable endpoint) */
+			continue;
+		}
+		done += r;
+	}
+	b->n = 0;
+}
+
+static void
 send_to(struct wg_dev *d, struct peer *p, const uint8_t *msg, size_t n)
 {
 	if (!p->eplen)
 		return;	/* no endpoint yet: the peer has to reach us first */
+	p->last_sent = mono_ms();
+	if (d->batching && n <= MSG_MAX) {
+		struct batch *b = &d->out;
+		int i = b->n++;
+
+		memcpy(b->buf[i], msg, n);
+		memcpy(&b->addr[i], &p->ep, p->eplen);
+		b->iov[i].iov_base = b->buf[i];
+		b->iov[i].iov_len = n;
+		memset(&b->mh[i], 0, sizeof(b->mh[i]));
+		b->mh[i].msg_hdr.msg_name = &b->addr[i];
+		b->mh[i].msg_hdr.msg_namelen = p->eplen;
+		b->mh[i].msg_hdr.msg_iov = &b->iov[i];
+		b->mh[i].msg_hdr.msg_iovlen = 1;
+		p->tx += n;
+		if (b->n == BATCH)
+			flush(d);
+		return;
+	}
 	if (sendto(d->udp, msg, n, 0, (struct sockaddr *)&p->ep, p->eplen) > 0)
 		p->tx += n;
-	p->last_sent = mono_ms();
 }
 
 static void
@@ -537,12 +586,9 @@ mac2_ok(struct wg_dev *d, const struct sockaddr_storage *from, const uint8_t *ms
 }
 
 static void
-from_udp(struct wg_dev *d)
+udp_message(struct wg_dev *d, uint8_t *msg, ssize_t n, struct sockaddr_storage *fromp, socklen_t flen)
 {
-	uint8_t msg[4096];
-	struct sockaddr_storage from;
-	socklen_t flen = sizeof(from);
-	ssize_t n = recvfrom(d->udp, msg, sizeof(msg), 0, (struct sockaddr *)&from, &flen);
+	struct sockaddr_storage from = *fromp;
 	size_t k;
 
 	if (n < 4)
@@ -677,19 +723,57 @@ from_udp(struct wg_dev *d)
 	}
 }
 
-static void
+/* What the socket holds, BATCH at a time; replies go out in one batch. */
+static int
+from_udp(struct wg_dev *d)
+{
+	struct batch *b = &d->in;
+	int i, n;
+
+	for (i = 0; i < BATCH; i++) {
+		b->iov[i].iov_base = b->buf[i];
+		b->iov[i].iov_len = MSG_MAX;
+		memset(&b->mh[i], 0, sizeof(b->mh[i]));
+		b->mh[i].msg_hdr.msg_name = &b->addr[i];
+		b->mh[i].msg_hdr.msg_namelen = sizeof(b->addr[i]);
+		b->mh[i].msg_hdr.msg_iov = &b->iov[i];
+		b->mh[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(d->udp, b->mh, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	d->batching = 1;
+	for (i = 0; i < n; i++)
+		udp_message(d, b->buf[i], (ssize_t)b->mh[i].msg_len, &b->addr[i], b->mh[i].msg_hdr.msg_namelen);
+	d->batching = 0;
+	flush(d);
+	return n;
+}
+
+/* Packets from the device, BATCH at most, sent in one sendmmsg. */
+static int
 from_tun(struct wg_dev *d)
 {
 	uint8_t pkt[2048];
-	ssize_t n = read(d->tun, pkt, sizeof(pkt));
-	struct ipaddr dst;
-	struct peer *p;
+	int i;
 
-	if (n <= 0 || packet_addr(pkt, (size_t)n, 1, &dst) < 0)
-		return;
-	p = route(d, &dst);
-	if (p)
-		send_data(d, p, pkt, (size_t)n);
+	d->batching = 1;
+	for (i = 0; i < BATCH; i++) {
+		ssize_t n = read(d->tun, pkt, sizeof(pkt));
+		struct ipaddr dst;
+		struct peer *p;
+
+		if (n <= 0)
+			break;
+		if (packet_addr(pkt, (size_t)n, 1, &dst) < 0)
+			continue;
+		p = route(d, &dst);
+		if (p)
+			send_data(d, p, pkt, (size_t)n);
+	}
+	d->batching = 0;
+	flush(d);
+	return i;
 }
 
 static void
@@ -1005,6 +1089,10 @@ wg_dev_up(struct wg_dev *d, char *err, size_t errlen)
 		if (d->p[k].eplen)
 			v4_mapped(&d->p[k].ep, &d->p[k].eplen);
 	d->tun = tun_open(d->name, 0);
+	if (d->tun >= 0 && fcntl(d->tun, F_SETFL, fcntl(d->tun, F_GETFL) | O_NONBLOCK) < 0) {
+		close(d->tun);
+		d->tun = -1;
+	}
 	if (d->tun < 0) {
 		derr(d, "%s: tun: %s", d->name, strerror(errno));
 		goto fail;
@@ -1096,10 +1184,15 @@ wg_dev_run(struct wg_dev *d, volatile sig_atomic_t *stop)
 
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (r > 0 && (pf[1].revents & POLLIN))
-			from_udp(d);
-		if (r > 0 && (pf[0].revents & POLLIN))
-			from_tun(d);
+		/* under traffic: both queues drained in turns before polling again */
+		if (r > 0 && (pf[0].revents | pf[1].revents) & POLLIN) {
+			int more;
+
+			do {
+				more = from_udp(d) == BATCH;
+				more |= from_tun(d) == BATCH;
+			} while (more && !*stop);
+		}
 		if (r > 0 && (pf[2].revents & POLLIN))
 			uapi_serve(d);
 		tick(d);
