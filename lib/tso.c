@@ -1,0 +1,119 @@
+/* TCP segmentation of a TUN device's super-packets (lib/tso.h). */
+#include "tso.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define F_NEEDS_CSUM 1
+#define GSO_NONE 0
+#define GSO_TCPV4 1
+#define GSO_TCPV6 4
+#define GSO_ECN 0x80
+
+static uint32_t
+sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)(p[n - 1] << 8);
+	return s;
+}
+
+static uint16_t
+fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The TCP checksum of a whole segment, pseudo-header included. */
+static void
+tcp_csum(uint8_t *ip, int v6, size_t iphl, size_t len)
+{
+	uint8_t *tcp = ip + iphl;
+	size_t tl = len - iphl;
+	uint32_t s = 6 + (uint32_t)tl;
+
+	s = v6 ? sum16(ip + 8, 32, s) : sum16(ip + 12, 8, s);
+	put16(tcp + 16, 0);
+	put16(tcp + 16, fold(sum16(tcp, tl, s)));
+}
+
+int
+tso_split(const uint8_t vh[TSO_VNET_HDR], uint8_t *pkt, size_t len, uint8_t *seg,
+	  void (*emit)(void *arg, uint8_t *p, size_t n), void *arg)
+{
+	unsigned gso = vh[1] & (uint8_t)~GSO_ECN;
+	size_t mss = (size_t)(vh[4] | vh[5] << 8), cstart = (size_t)(vh[6] | vh[7] << 8),
+	       coff = (size_t)(vh[8] | vh[9] << 8), iphl, hl, payload, off;
+	uint32_t seq;
+	uint16_t id;
+	int v6, i;
+
+	if (gso == GSO_NONE) {
+		if (vh[0] & F_NEEDS_CSUM) {
+			if (cstart + coff + 2 > len)
+				goto bad;
+			/* the field holds the pseudo-header's sum: the rest finishes it */
+			put16(pkt + cstart + coff, fold(sum16(pkt + cstart, len - cstart, 0)));
+		}
+		emit(arg, pkt, len);
+		return 0;
+	}
+	if (gso != GSO_TCPV4 && gso != GSO_TCPV6)
+		goto bad;
+	v6 = gso == GSO_TCPV6;
+	if (len < 40 || (pkt[0] >> 4) != (v6 ? 6 : 4))
+		goto bad;
+	iphl = v6 ? 40 : (size_t)(pkt[0] & 15) * 4;
+	if (iphl < 20 || len < iphl + 20 || (v6 ? pkt[6] : pkt[9]) != 6)
+		goto bad;	/* TCP right after the IP header, no IPv6 extensions */
+	hl = iphl + (size_t)(pkt[iphl + 12] >> 4) * 4;
+	if (hl < iphl + 20 || hl > len || mss == 0)
+		goto bad;
+	payload = len - hl;
+	seq = (uint32_t)pkt[iphl + 4] << 24 | (uint32_t)pkt[iphl + 5] << 16 | (uint32_t)pkt[iphl + 6] << 8 |
+	      pkt[iphl + 7];
+	id = (uint16_t)(pkt[4] << 8 | pkt[5]);
+	for (off = 0, i = 0; off < payload; off += mss, i++) {
+		size_t n = payload - off < mss ? payload - off : mss, tot = hl + n;
+		uint8_t *tcp = seg + iphl;
+		uint32_t sq = seq + (uint32_t)off;
+
+		memcpy(seg, pkt, hl);
+		memcpy(seg + hl, pkt + hl + off, n);
+		if (v6) {
+			put16(seg + 4, (uint16_t)(tot - 40));
+		} else {
+			put16(seg + 2, (uint16_t)tot);
+			put16(seg + 4, (uint16_t)(id + i));
+			put16(seg + 10, 0);
+			put16(seg + 10, fold(sum16(seg, iphl, 0)));
+		}
+		tcp[4] = (uint8_t)(sq >> 24);
+		tcp[5] = (uint8_t)(sq >> 16);
+		tcp[6] = (uint8_t)(sq >> 8);
+		tcp[7] = (uint8_t)sq;
+		if (off + n < payload)
+			tcp[13] &= (uint8_t)~0x09;	/* FIN and PSH: the last segment's */
+		if (i > 0)
+			tcp[13] &= (uint8_t)~0x80;	/* CWR: the first's */
+		tcp_csum(seg, v6, iphl, tot);
+		emit(arg, seg, tot);
+	}
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
