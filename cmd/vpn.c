@@ -32,6 +32,9 @@ const char vpn_usage[] =
 	"                     [--ping ADDR --from ADDR] [--timeout SECONDS]\n"
 	"       lab vpn run CONF          the interface CONF describes (a wg-quick file;\n"
 	"                                 its name is the file's), until SIGINT/SIGTERM\n"
+	"       lab vpn qr [--ecc L|M|Q|H] [--png FILE [--scale N]] [--ascii] [--info]\n"
+	"                  [--version N] [--mask N] [--8bit] < DATA\n"
+	"                                 DATA as a QR code (terminal, or a PNG)\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
@@ -304,6 +307,7 @@ static const struct {
 	{ "pubkey", cmd_keys },
 	{ "probe", cmd_probe },
 	{ "run", cmd_run },
+	{ "qr", vpn_qr_main },
 };
 
 int
