@@ -37,8 +37,8 @@ const char vpn_usage[] =
 	"                                 DATA as a QR code (terminal, or a PNG)\n"
 	"       lab vpn peer add NAME [--if IFACE] [--conf FILE] [--clients DIR]\n"
 	"                    [--endpoint HOST[:PORT]] [--dns ADDR] [--all | --route PREFIX ...]\n"
-	"                    [--qr | --no-qr] [--png FILE] [-v]\n"
-	"       lab vpn peer rm NAME [--if IFACE] [--conf FILE] [--clients DIR] [-v]\n"
+	"                    [--qr | --no-qr] [--png FILE] [-n] [-v]\n"
+	"       lab vpn peer rm NAME [--if IFACE] [--conf FILE] [--clients DIR] [-n] [-v]\n"
 	"       lab vpn peer ls [--if IFACE] [--conf FILE] [--json]\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
@@ -55,7 +55,8 @@ const char vpn_usage[] =
 	"gateway's file), printed with its QR code (--qr, the default on a terminal).\n"
 	"The client routes the VPN subnets and the gateway's directly connected\n"
 	"prefixes (and each --route) through the tunnel, or everything with --all.\n"
-	"Without --endpoint, a \"# Endpoint = HOST:PORT\" line in [Interface] is used.\n";
+	"Without --endpoint, a \"# Endpoint = HOST:PORT\" line in [Interface] is used.\n"
+	"-n prints what would be written and sent, and changes nothing.\n";
 
 static void
 print_key(const uint8_t k[32])

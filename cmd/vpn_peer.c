@@ -38,7 +38,7 @@ struct opts {
 	const char *endpoint, *dns, *png;
 	struct ipaddr route[MAX_ROUTES];
 	int nroute;
-	int all, qr, json;
+	int all, qr, json, dry;
 };
 
 /* The options every subcommand shares, and the ones of add. */
@@ -55,6 +55,10 @@ parse(int argc, char **argv, const char *sub, struct opts *o)
 
 		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			log_set_verbose(log_verbose() + 1);
+			continue;
+		}
+		if (!ls && (!strcmp(a, "-n") || !strcmp(a, "--dry-run"))) {
+			o->dry = 1;
 			continue;
 		}
 		if (add && !strcmp(a, "--all")) {
@@ -199,7 +203,7 @@ peer_add(struct opts *o)
 	struct ipaddr mine[2], allowed[MAX_ROUTES + 2 * WG_GW_MAX_ADDR + 64];
 	int nmine = 0, nallowed = 0, k, lockfd, have4 = 0, have6 = 0, r;
 	uint8_t priv[32], pub[32], psk[32];
-	struct buf sect = BUF_INIT, file = BUF_INIT, client = BUF_INIT;
+	struct buf sect = BUF_INIT, file = BUF_INIT, client = BUF_INIT, req = BUF_INIT;
 
 	if (wg_peer_name(o->name, name) < 0)
 		die_usage("peer add: \"%s\": not a DNS label (letters, digits and '-', 63 at most)", o->name);
@@ -259,11 +263,16 @@ peer_add(struct opts *o)
 		ipaddr_parse_prefix("::/0", AF_INET6, &allowed[1]);
 		nallowed = 2;
 	} else {
-		r = wg_gw_home_prefixes(o->iface, ep, allowed + nallowed, 64);
+		struct ipaddr home[64];
+		int h;
+
+		/* only the families the client has an address of in the tunnel */
+		r = wg_gw_home_prefixes(o->iface, ep, home, 64);
 		if (r < 0)
 			log_debug("peer add: the gateway's own prefixes: %s", strerror(errno));
-		else
-			nallowed += r;
+		for (h = 0; h < r; h++)
+			if (home[h].family == AF_INET ? have4 : have6)
+				allowed[nallowed++] = home[h];
 		for (k = 0; k < o->nroute; k++)
 			allowed[nallowed++] = o->route[k];
 	}
@@ -299,9 +308,28 @@ peer_add(struct opts *o)
 	if (buf_err(&client) < 0 || buf_err(&sect) < 0)
 		die_errno("peer add");
 
+	snprintf(client_path, sizeof(client_path), "%s/%s-%s.conf", o->clients, o->iface, name);
+	{
+		char s[IPADDR_STRLEN];
+
+		hexkey(&req, "public_key", pub);
+		hexkey(&req, "preshared_key", psk);
+		buf_adds(&req, "replace_allowed_ips=true\n");
+		for (k = 0; k < nmine; k++)
+			buf_addf(&req, "allowed_ip=%s\n", ipaddr_str(&mine[k], s));
+	}
+	if (o->dry) {
+		int running = wg_uapi_running(o->iface);
+
+		printf("--- %s: appended\n%s--- %s (0600)\n%s--- %s/%s.sock: %s\n", o->conf, buf_cstr(&sect),
+		       client_path, buf_cstr(&client), WG_UAPI_DIR, o->iface,
+		       running ? "set=1" : "not running, nothing sent");
+		if (running)
+			printf("%s", buf_cstr(&req));
+		exit(0);
+	}
 	if (fs_mkdir_p(o->clients, 0700) < 0)
 		die_errno("peer add: %s", o->clients);
-	snprintf(client_path, sizeof(client_path), "%s/%s-%s.conf", o->clients, o->iface, name);
 	if (fs_write_atomic(client_path, client.data, client.len, 0600) < 0)
 		die_errno("peer add: %s", client_path);
 	if (fs_write_atomic(o->conf, file.data, file.len, 0600) < 0) {
@@ -315,19 +343,10 @@ peer_add(struct opts *o)
 
 	/* the running interface, if there is one */
 	if (wg_uapi_running(o->iface)) {
-		struct buf req = BUF_INIT;
-		char s[IPADDR_STRLEN];
-
-		hexkey(&req, "public_key", pub);
-		hexkey(&req, "preshared_key", psk);
-		buf_adds(&req, "replace_allowed_ips=true\n");
-		for (k = 0; k < nmine; k++)
-			buf_addf(&req, "allowed_ip=%s\n", ipaddr_str(&mine[k], s));
 		if (wg_uapi_set(o->iface, buf_cstr(&req)) < 0)
 			die_errno("peer add: %s is in %s, but the running %s refused it", name, o->conf,
 				  o->iface);
 		log_debug("peer add: %s added to the running %s", name, o->iface);
-		buf_free(&req);
 	} else {
 		log_debug("peer add: %s is not running: the file only", o->iface);
 	}
@@ -374,6 +393,7 @@ peer_add(struct opts *o)
 	buf_free(&client);
 	buf_free(&file);
 	buf_free(&sect);
+	buf_free(&req);
 	wg_gw_free(&g);
 	return 0;
 }
@@ -397,10 +417,34 @@ peer_rm(struct opts *o)
 	have_pub = g.peer[k].have_pub;
 	if (wg_gw_text_remove(&g, (size_t)k, &file) < 0)
 		die_errno("peer rm");
+	snprintf(client_path, sizeof(client_path), "%s/%s-%s.conf", o->clients, o->iface, name);
+	if (o->dry) {
+		size_t ll = 0;
+		int l, running = have_pub && wg_uapi_running(o->iface);
+
+		printf("--- %s: lines %d-%d go\n", o->conf, g.peer[k].first, g.peer[k].last);
+		for (l = g.peer[k].first; l <= g.peer[k].last; l++) {
+			const char *t = g.text.data, *e = t;
+			int m;
+
+			for (m = 1; m < l && (e = strchr(t, '\n')); m++)
+				t = e + 1;
+			ll = strcspn(t, "\n");
+			printf("%.*s\n", (int)ll, t);
+		}
+		printf("--- %s: removed\n--- %s/%s.sock: %s\n", client_path, WG_UAPI_DIR, o->iface,
+		       running ? "set=1" : "not running, nothing sent");
+		if (running) {
+			char key[65];
+
+			hex_encode(pub, 32, key);
+			printf("public_key=%s\nremove=true\n", key);
+		}
+		exit(0);
+	}
 	if (fs_write_atomic(o->conf, file.data ? file.data : "", file.len, 0600) < 0)
 		die_errno("peer rm: %s", o->conf);
 	close(lockfd);
-	snprintf(client_path, sizeof(client_path), "%s/%s-%s.conf", o->clients, o->iface, name);
 	if (unlink(client_path) < 0 && errno != ENOENT)
 		log_warn("peer rm: %s", client_path);
 	if (have_pub && wg_uapi_running(o->iface)) {

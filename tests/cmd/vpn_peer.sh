@@ -140,6 +140,36 @@ testing "peer rm: an unknown name, exit 1, untouched" \
 untouched
 " "" ""
 
+testing "peer add -n: what would be written and sent; nothing changes" \
+	"P add tablet -n --endpoint 192.0.2.7 | sed -e 's/= [A-Za-z0-9+/]\\{43\\}=\$/= KEY/' -e 's/fd00:66::[0-9a-f][0-9a-f:]*\\//fd00:66::X\\//' -e '/^AllowedIPs = 10.66.0.0/s/64, .*/64, .../'; cmp $G $work/snap && ls $work/clients" \
+	"--- $G: appended
+[Peer]
+# Name = tablet
+PublicKey = KEY
+PresharedKey = KEY
+AllowedIPs = 10.66.0.$(v4off tablet 8)/32, fd00:66::X/128
+--- $work/clients/$I-tablet.conf (0600)
+[Interface]
+PrivateKey = KEY
+Address = 10.66.0.$(v4off tablet 8)/32, fd00:66::X/128
+
+[Peer]
+PublicKey = KEY
+PresharedKey = KEY
+Endpoint = 192.0.2.7:51820
+AllowedIPs = 10.66.0.0/24, fd00:66::/64, ...
+PersistentKeepalive = 25
+--- /var/run/wireguard/$I.sock: not running, nothing sent
+$I-phone.conf
+" "" ""
+testing "peer rm -n: the lines that would go; nothing changes" \
+	"P rm phone -n | sed -n '1p;3p;\$p'; cmp $G $work/snap && ls $work/clients" \
+	"--- $G: lines 12-16 go
+# Name = phone
+--- /var/run/wireguard/$I.sock: not running, nothing sent
+$I-phone.conf
+" "" ""
+
 # ---- options of the client file ----
 testing "peer add --all: everything through the tunnel; --dns; a port from ListenPort" \
 	"P add laptop --all --dns 10.66.0.1 --endpoint 192.0.2.7 --no-qr 2>/dev/null | grep -E '^(DNS|AllowedIPs|Endpoint) '" \
