@@ -99,4 +99,19 @@ else
 		[ -n "$found" ] || bad="$bad $1/$2"
 	done
 	if [ -z "$bad" ]; then pass "vpn qr: module for module qrencode's symbol (8 inputs, versions 1-40)"; else fail "vpn qr: qrencode" "differ:$bad"; fi
+	# every version (function patterns, alignment positions, version
+	# information), the levels in turn
+	bad=""
+	v=1
+	for e in L M Q H L M Q H L M Q H L M Q H L M Q H L M Q H L M Q H L M Q H L M Q H L M Q H; do
+		qrencode -8 -v $v -t ASCII -m 0 -l $e <"$work/one" | sed 's/ *$//' >"$work/theirs"
+		found=""
+		for m in 0 1 2 3 4 5 6 7; do
+			"$LAB" vpn qr --8bit --ascii --version $v --mask $m --ecc $e <"$work/one" | sed 's/ *$//' >"$work/mine"
+			cmp -s "$work/mine" "$work/theirs" && { found=$m; break; }
+		done
+		[ -n "$found" ] || bad="$bad $v-$e"
+		v=$((v + 1))
+	done
+	if [ -z "$bad" ]; then pass "vpn qr: qrencode's symbol in each of the 40 versions"; else fail "vpn qr: qrencode, versions" "differ:$bad"; fi
 fi
