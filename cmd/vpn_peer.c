@@ -255,6 +255,13 @@ peer_add(struct opts *o)
 			snprintf(tmp, sizeof(tmp), bare6 ? "[%s]:%d" : "%s:%d", ep, g.listen_port);
 			str_copy(ep, tmp, sizeof(ep));
 		}
+		{
+			uint32_t port;
+
+			c = strrchr(ep, ':');
+			if (c == ep || str_to_u32(c + 1, 65535, &port) < 0 || !port)
+				die_usage("peer add: endpoint %s: HOST:PORT, the port 1-65535", ep);
+		}
 	}
 
 	/* what the client routes through the tunnel */

@@ -65,9 +65,9 @@ line_at(const char *t, size_t len, int n, size_t *ll)
 		nl = memchr(p, '\n', (size_t)(end - p));
 		p = nl ? nl + 1 : end;
 	}
-	if (p >= end && n >= 0) {
+	if (p >= end) {
 		*ll = 0;
-		return NULL;
+		return NULL;	/* no such line */
 	}
 	nl = memchr(p, '\n', (size_t)(end - p));
 	*ll = (size_t)((nl ? nl : end) - p);
