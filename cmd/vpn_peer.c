@@ -369,11 +369,13 @@ peer_add(struct opts *o)
 		log_debug("peer add: %s in lab dns", fqdn);
 
 	fs_write_full(1, client.data, client.len);
+	/* level L: the smallest symbol, about 77 columns for a typical file,
+	 * which phones read easily from a screen */
 	if (o->qr == 1 || o->png || (o->qr < 0 && isatty(1))) {
 		struct qr *q = xmalloc(sizeof(*q));
 		struct buf t = BUF_INIT;
 
-		if (qr_encode((const uint8_t *)client.data, client.len, QR_ECC_M, q) < 0)
+		if (qr_encode((const uint8_t *)client.data, client.len, QR_ECC_L, q) < 0)
 			die_errno("peer add: QR code");
 		if (o->png) {
 			if (qr_png(q, 8, QR_QUIET, &t) < 0 || fs_write_atomic(o->png, t.data, t.len, 0600) < 0)

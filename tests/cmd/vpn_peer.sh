@@ -226,7 +226,7 @@ fi
 P add watch --qr >"$work/w.out" 2>/dev/null
 W="$work/clients/$I-watch.conf"
 n=$(wc -l <"$W")
-size=$("$LAB" vpn qr --info <"$W" 2>&1 >/dev/null | sed 's/^version [0-9]* (\([0-9]*\)x.*/\1/')
+size=$("$LAB" vpn qr --ecc L --info <"$W" 2>&1 >/dev/null | sed 's/^version [0-9]* (\([0-9]*\)x.*/\1/')
 testing "peer add --qr: the client file, a blank line, then the QR code's half-block lines" \
 	"head -n $n $work/w.out | cmp - $W && sed -n '$((n + 1))p' $work/w.out | wc -c; tail -n +$((n + 2)) $work/w.out | grep -c '^$(printf '\033')\\[[0-9;]*m$(printf '\342\226\200').*$(printf '\033')\\[0m\$'" \
 	"1
