@@ -346,17 +346,23 @@ peer_add(struct opts *o)
 		errno = e;
 		die_errno("peer add: %s", o->conf);
 	}
-	close(lockfd);
-
-	/* the running interface, if there is one */
+	/* the running interface, if there is one; if it refuses, the files
+	 * go back to what they were */
 	if (wg_uapi_running(o->iface)) {
-		if (wg_uapi_set(o->iface, buf_cstr(&req)) < 0)
-			die_errno("peer add: %s is in %s, but the running %s refused it", name, o->conf,
-				  o->iface);
+		if (wg_uapi_set(o->iface, buf_cstr(&req)) < 0) {
+			int e = errno;
+
+			if (fs_write_atomic(o->conf, g.text.data ? g.text.data : "", g.text.len, 0600) < 0)
+				log_warn("peer add: %s: putting it back", o->conf);
+			unlink(client_path);
+			errno = e;
+			die_errno("peer add: the running %s refused %s, nothing changed", o->iface, name);
+		}
 		log_debug("peer add: %s added to the running %s", name, o->iface);
 	} else {
 		log_debug("peer add: %s is not running: the file only", o->iface);
 	}
+	close(lockfd);
 
 	/* its name */
 	r = wg_peer_dns(name, o->iface, have4 ? &mine[0] : NULL, have6 ? &mine[nmine - 1] : NULL, fqdn,
@@ -453,19 +459,25 @@ peer_rm(struct opts *o)
 	}
 	if (fs_write_atomic(o->conf, file.data ? file.data : "", file.len, 0600) < 0)
 		die_errno("peer rm: %s", o->conf);
-	close(lockfd);
-	if (unlink(client_path) < 0 && errno != ENOENT)
-		log_warn("peer rm: %s", client_path);
 	if (have_pub && wg_uapi_running(o->iface)) {
 		struct buf req = BUF_INIT;
 
 		hexkey(&req, "public_key", pub);
 		buf_adds(&req, "remove=true\n");
-		if (wg_uapi_set(o->iface, buf_cstr(&req)) < 0)
-			die_errno("peer rm: %s is out of %s, but the running %s refused to drop it", name,
-				  o->conf, o->iface);
+		if (wg_uapi_set(o->iface, buf_cstr(&req)) < 0) {
+			int e = errno;
+
+			if (fs_write_atomic(o->conf, g.text.data ? g.text.data : "", g.text.len, 0600) < 0)
+				log_warn("peer rm: %s: putting it back", o->conf);
+			errno = e;
+			die_errno("peer rm: the running %s refused to drop %s, nothing changed", o->iface,
+				  name);
+		}
 		buf_free(&req);
 	}
+	close(lockfd);
+	if (unlink(client_path) < 0 && errno != ENOENT)
+		log_warn("peer rm: %s", client_path);
 	r = wg_peer_dns(name, o->iface, NULL, NULL, fqdn, sizeof(fqdn), err, sizeof(err));
 	if (r < 0)
 		log_warnx("peer rm: %s", err);
@@ -525,7 +537,10 @@ peer_ls(struct opts *o)
 		if (o->json) {
 			json_begin_obj(&w);
 			json_key(&w, "name");
-			json_str(&w, p->name);
+			if (p->name[0])
+				json_str(&w, p->name);
+			else
+				json_null(&w);
 			json_key(&w, "public_key");
 			json_str(&w, key);
 			json_key(&w, "addresses");
@@ -535,6 +550,8 @@ peer_ls(struct opts *o)
 			json_end_arr(&w);
 			json_key(&w, "running");
 			json_bool(&w, l != NULL);
+			json_key(&w, "in_file");
+			json_bool(&w, 1);
 			if (l) {
 				json_key(&w, "endpoint");
 				json_str(&w, l->endpoint);
@@ -557,6 +574,46 @@ peer_ls(struct opts *o)
 		buf_addf(&out, "%-16s %-44s %-34s %-12s %s\n", p->name[0] ? p->name : "-", key,
 			 addrs.len ? buf_cstr(&addrs) : "-", hs, tr);
 		buf_free(&addrs);
+	}
+	/* peers the running interface has that the file does not (wg set) */
+	for (j = 0; running && j < nlive; j++) {
+		const struct wg_uapi_peer *l = &live[j];
+		char key[45], hs[32], tr[64];
+
+		for (i = 0; i < g.npeer; i++)
+			if (g.peer[i].have_pub && !memcmp(g.peer[i].pub, l->pub, 32))
+				break;
+		if (i < g.npeer)
+			continue;
+		wg_key_encode(l->pub, key);
+		if (o->json) {
+			json_begin_obj(&w);
+			json_key(&w, "name");
+			json_null(&w);
+			json_key(&w, "public_key");
+			json_str(&w, key);
+			json_key(&w, "addresses");
+			json_begin_arr(&w);
+			{
+				char tmp[512], *f[64];
+				size_t nf = str_split(strcpy(tmp, l->allowed), ", ", f, 64), x;
+
+				for (x = 0; x < nf; x++)
+					json_str(&w, f[x]);
+			}
+			json_end_arr(&w);
+			json_key(&w, "running");
+			json_bool(&w, 1);
+			json_key(&w, "in_file");
+			json_bool(&w, 0);
+			json_end_obj(&w);
+			continue;
+		}
+		ago(hs, sizeof(hs), l->handshake);
+		snprintf(tr, sizeof(tr), "%llu B in, %llu B out", (unsigned long long)l->rx,
+			 (unsigned long long)l->tx);
+		buf_addf(&out, "%-16s %-44s %-34s %-12s %s\n", "(not in file)", key,
+			 l->allowed[0] ? l->allowed : "-", hs, tr);
 	}
 	if (o->json) {
 		json_end_arr(&w);

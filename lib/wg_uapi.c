@@ -172,6 +172,10 @@ wg_uapi_get_peers(const char *iface, struct wg_uapi_peer **out, size_t *n)
 			p->tx = strtoull(val, NULL, 10);
 		} else if (!strcmp(line, "persistent_keepalive_interval")) {
 			p->keepalive = atoi(val);
+		} else if (!strcmp(line, "allowed_ip")) {
+			size_t l = strlen(p->allowed);
+
+			snprintf(p->allowed + l, sizeof(p->allowed) - l, "%s%s", l ? ", " : "", val);
 		}
 	}
 	*out = v;

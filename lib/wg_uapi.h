@@ -29,6 +29,7 @@ struct wg_uapi_peer {
 	int64_t handshake;	/* seconds since the epoch, 0: never */
 	uint64_t rx, tx;
 	int keepalive;
+	char allowed[512];	/* "10.0.0.2/32, fd00::2/128" (cut short if longer) */
 };
 
 /* "get=1": the peers the device has (free *out). */

@@ -92,7 +92,7 @@ phone 10.66.0.$(v4off phone 8)/32,
 " "" ""
 testing "peer ls --json" \
 	"P ls --json | tr -d ' \\n' | sed 's/\"public_key\":\"[^\"]*\"/K/g; s/fd00:66::[0-9a-f:]*/X/'" \
-	"[{\"name\":\"\",K,\"addresses\":[\"10.66.0.200/32\"],\"running\":false},{\"name\":\"phone\",K,\"addresses\":[\"10.66.0.$(v4off phone 8)/32\",\"X/128\"],\"running\":false}]" "" ""
+	"[{\"name\":null,K,\"addresses\":[\"10.66.0.200/32\"],\"running\":false,\"in_file\":true},{\"name\":\"phone\",K,\"addresses\":[\"10.66.0.$(v4off phone 8)/32\",\"X/128\"],\"running\":false,\"in_file\":true}]" "" ""
 
 # ---- errors leave everything as it was ----
 cp "$G" "$work/snap"

@@ -114,11 +114,19 @@ testing "the gateway pings the client at its allocated address" \
 	"n gw busybox ping -c 2 -W 3 -q ${ADDRS%%/*} | grep -o '2 packets received'" "2 packets received
 " "" ""
 testing "peer ls: the handshake and bytes from the running gateway" \
-	"PA ls --json | tr -d ' \\n' | grep -o '\"running\":true,\"endpoint\":\"10.99.0.2:[0-9]*\",\"latest_handshake\":[1-9][0-9]*,\"rx_bytes\":[1-9][0-9]*,\"tx_bytes\":[1-9]' | wc -l" "1
+	"PA ls --json | tr -d ' \\n' | grep -o '\"running\":true,\"in_file\":true,\"endpoint\":\"10.99.0.2:[0-9]*\",\"latest_handshake\":[1-9][0-9]*,\"rx_bytes\":[1-9][0-9]*,\"tx_bytes\":[1-9]' | wc -l" "1
 " "" ""
 testing "peer ls: a table with the name and 'ago'" \
 	"PA ls | awk 'NR > 1 { print \$1, (\$0 ~ /s ago/) }'" "phone 1
 " "" ""
+STRANGER=$(wg genkey | wg pubkey)
+n gw wg set "$I" peer "$STRANGER" allowed-ips 10.88.0.250/32
+testing "peer ls: a peer the running interface has and the file does not" \
+	"PA ls | grep -c '^(not in file) *$STRANGER *10.88.0.250/32 *never'; PA ls --json | tr -d ' \\n' | grep -c '{\"name\":null,\"public_key\":\"$STRANGER\",\"addresses\":\\[\"10.88.0.250/32\"\\],\"running\":true,\"in_file\":false}'" \
+	"1
+1
+" "" ""
+n gw wg set "$I" peer "$STRANGER" remove
 if have zbarimg; then
 	PA add tablet --endpoint 10.99.0.1 --png "$work/tablet.png" >/dev/null 2>&1
 	testing "the QR code of a client file decodes to exactly that file" \
