@@ -155,7 +155,7 @@ lock_dir(const char *conf)
 }
 
 static void
-load(struct wg_gw *g, const char *conf)
+load(struct wg_gw *g, const char *conf, int changing)
 {
 	char err[600];
 
@@ -166,6 +166,9 @@ load(struct wg_gw *g, const char *conf)
 		}
 		die("%s", err);
 	}
+	if (changing && g->save_config)
+		log_warnx("%s: SaveConfig = true: wg-quick down will write this file over from the running interface, without the \"# Name\" lines",
+			  conf);
 }
 
 static void
@@ -208,7 +211,7 @@ peer_add(struct opts *o)
 	if (wg_peer_name(o->name, name) < 0)
 		die_usage("peer add: \"%s\": not a DNS label (letters, digits and '-', 63 at most)", o->name);
 	lockfd = lock_dir(o->conf);
-	load(&g, o->conf);
+	load(&g, o->conf, 1);
 	if ((k = wg_gw_find(&g, name)) >= 0)
 		die("peer add: %s: already a peer of %s (%s:%d)", name, o->iface, o->conf, g.peer[k].first);
 
@@ -425,7 +428,7 @@ peer_rm(struct opts *o)
 	if (wg_peer_name(o->name, name) < 0)
 		die_usage("peer rm: \"%s\": not a DNS label (letters, digits and '-', 63 at most)", o->name);
 	lockfd = lock_dir(o->conf);
-	load(&g, o->conf);
+	load(&g, o->conf, 1);
 	if ((k = wg_gw_find(&g, name)) < 0)
 		die("peer rm: %s: no peer of that name in %s", name, o->conf);
 	memcpy(pub, g.peer[k].pub, 32);
@@ -513,7 +516,7 @@ peer_ls(struct opts *o)
 	struct buf out = BUF_INIT;
 	struct json_writer w;
 
-	load(&g, o->conf);
+	load(&g, o->conf, 0);
 	running = wg_uapi_get_peers(o->iface, &live, &nlive) == 0;
 	if (o->json) {
 		json_writer_init(&w, &out, 1);

@@ -204,6 +204,11 @@ wg_gw_load(struct wg_gw *g, const char *path, char *err, size_t errlen)
 					goto out;
 				}
 				g->listen_port = (int)port;
+			} else if (iface && !strcasecmp(key, "SaveConfig")) {
+				if (conf_parse_bool(v, &g->save_config) < 0) {
+					errf(err, errlen, "%s:%d: SaveConfig: true or false", path, line);
+					goto out;
+				}
 			} else if (iface && !strcasecmp(key, "Address")) {
 				if (prefixes(v, g->addr, WG_GW_MAX_ADDR, &g->naddr) < 0) {
 					errf(err, errlen, "%s:%d: Address %s: addresses with their prefixes", path,

@@ -42,6 +42,7 @@ struct wg_gw {
 	uint8_t pub[32];	/* from PrivateKey */
 	int listen_port;	/* 0: none */
 	char endpoint[256];	/* "# Endpoint = HOST:PORT" in [Interface], or "" */
+	int save_config;	/* SaveConfig = true: wg-quick rewrites the file */
 	struct ipaddr addr[WG_GW_MAX_ADDR];	/* Address, with prefix lengths */
 	int naddr;
 	struct wg_gw_peer *peer;

@@ -170,6 +170,12 @@ testing "peer rm -n: the lines that would go; nothing changes" \
 $I-phone.conf
 " "" ""
 
+gateway "$work/save.conf" 10.3.0.1/24 "SaveConfig = true"
+testcmd "peer add: SaveConfig = true is worth a warning" \
+	"vpn peer add a --conf $work/save.conf --endpoint 192.0.2.1 --clients $work/c3 2>&1 >/dev/null | head -n 1" \
+	"lab vpn: $work/save.conf: SaveConfig = true: wg-quick down will write this file over from the running interface, without the \"# Name\" lines
+" "" ""
+
 # ---- options of the client file ----
 testing "peer add --all: everything through the tunnel; --dns; a port from ListenPort" \
 	"P add laptop --all --dns 10.66.0.1 --endpoint 192.0.2.7 --no-qr 2>/dev/null | grep -E '^(DNS|AllowedIPs|Endpoint) '" \
