@@ -43,13 +43,33 @@ const char vpn_usage[] =
 	"       lab vpn down CONF|IFACE   stop it (PreDown, DNS, PostDown)\n"
 	"       lab vpn show [IFACE] [--json]  interfaces as wg show prints them (any\n"
 	"                                 userspace implementation: lab, wireguard-go)\n"
+	"       lab vpn qr [--ecc L|M|Q|H] [--png FILE [--scale N]] [--ascii] [--info]\n"
+	"                  [--version N] [--mask N] [--8bit] < DATA\n"
+	"                                 DATA as a QR code (terminal, or a PNG)\n"
+	"       lab vpn peer add NAME [--if IFACE] [--conf FILE] [--clients DIR]\n"
+	"                    [--endpoint HOST[:PORT]] [--dns ADDR] [--all | --route PREFIX ...]\n"
+	"                    [--qr | --no-qr] [--png FILE] [-n] [-v]\n"
+	"       lab vpn peer rm NAME [--if IFACE] [--conf FILE] [--clients DIR] [-n] [-v]\n"
+	"       lab vpn peer ls [--if IFACE] [--conf FILE] [--json]\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
 	"address the peer allows for this key) and waits for the reply: a check\n"
 	"that a peer is up and takes this key. --flood resends one initiation as\n"
 "fast as it can for SECONDS instead and counts the cookie replies: how a\n"
-"gateway behaves under a handshake flood.\n";
+"gateway behaves under a handshake flood.\n"
+	"\n"
+	"peer add gives a new client of the gateway IFACE (default wg0; its file is\n"
+	"/etc/wireguard/IFACE.conf unless --conf) keys, a preshared key and addresses\n"
+	"in the interface's Address subnets (the same name, the same address), adds\n"
+	"it to the file (a [Peer] with \"# Name = NAME\") and to the running interface,\n"
+	"registers NAME.IFACE.HOST.home.arpa in lab dns when that runs, and writes\n"
+	"the client's wg-quick file to DIR/IFACE-NAME.conf (DIR: clients/ beside the\n"
+	"gateway's file), printed with its QR code (--qr, the default on a terminal).\n"
+	"The client routes the VPN subnets and the gateway's directly connected\n"
+	"prefixes (and each --route) through the tunnel, or everything with --all.\n"
+	"Without --endpoint, a \"# Endpoint = HOST:PORT\" line in [Interface] is used.\n"
+	"-n prints what would be written and sent, and changes nothing.\n";
 
 static void
 print_key(const uint8_t k[32])
@@ -774,6 +794,8 @@ static const struct {
 	{ "up", cmd_up },
 	{ "down", cmd_down },
 	{ "show", cmd_show },
+	{ "qr", vpn_qr_main },
+	{ "peer", vpn_peer_main },
 };
 
 int

@@ -5,4 +5,7 @@
 #ifndef LAB_CMD_VPN_H
 #define LAB_CMD_VPN_H
 
+int vpn_qr_main(int argc, char **argv);
+int vpn_peer_main(int argc, char **argv);
+
 #endif

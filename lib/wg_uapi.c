@@ -15,14 +15,11 @@
 #include "hash.h"
 #include "x25519.h"
 
-int
-wg_uapi_call(const char *iface, const char *req, struct buf *out)
+static int
+uapi_connect(const char *iface)
 {
 	struct sockaddr_un sa;
-	char chunk[4096];
-	const char *e;
-	uint64_t deadline = mono_ms() + 5000;
-	int fd, rc = -1;
+	int fd, e;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -32,10 +29,52 @@ wg_uapi_call(const char *iface, const char *req, struct buf *out)
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+wg_uapi_running(const char *iface)
+{
+	int fd = uapi_connect(iface);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+int
+wg_uapi_set(const char *iface, const char *body)
+{
+	struct buf req = BUF_INIT, ans = BUF_INIT;
+	int rc;
+
+	buf_addf(&req, "set=1\n%s\n", body);
+	rc = wg_uapi_call(iface, buf_cstr(&req), &ans);
+	memset(req.data, 0, req.len);	/* keys */
+	buf_free(&req);
+	buf_free(&ans);
+	return rc;
+}
+
+int
+wg_uapi_call(const char *iface, const char *req, struct buf *out)
+{
+	char chunk[4096];
+	const char *e;
+	uint64_t deadline = mono_ms() + 5000;
+	int fd, rc = -1;
+
+	fd = uapi_connect(iface);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
 		goto out;
 	/* the answer ends with an empty line */
 	while (out->len < 2 || memcmp(out->data + out->len - 2, "\n\n", 2)) {

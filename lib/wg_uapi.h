@@ -41,6 +41,11 @@ int wg_uapi_call(const char *iface, const char *req, struct buf *out);
 /* Parse get=1's answer; -1 with EPROTO for what is not one. */
 int wg_uapi_parse(const char *text, size_t len, struct wg_uapi_dev *out);
 int wg_uapi_get(const char *iface, struct wg_uapi_dev *out);
+/* Whether IFACE's socket answers: 1 yes, 0 no (none, or a stale one). */
+int wg_uapi_running(const char *iface);
+/* One set=1 request: body is its lines (each ending in \n), without the
+ * set=1 line and the empty line. 0, or -1 with errno (the device's). */
+int wg_uapi_set(const char *iface, const char *body);
 void wg_uapi_free(struct wg_uapi_dev *d);
 
 #endif
