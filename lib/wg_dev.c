@@ -31,12 +31,16 @@
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <netinet/udp.h>
 #include "wg_noise.h"
 #include "x25519.h"
 
 #define MAX_ALLOWED 32
-#define BATCH 32			/* packets per system call, each way */
+#define BATCH 32			/* TUN reads, socket receives per turn */
+#define OUT_BATCH 256			/* messages gathered for one sendmmsg */
+#define GSO_MAX 64			/* segments in one UDP GSO send */
 #define MSG_MAX (WG_DATA_HEAD + 2048 + WG_TAG)
+#define RECV_MAX 65536			/* one receive: a datagram, or a GRO train of them */
 #define RETRY_MS 5000
 #define COOKIE_SECRET_MS (120 * 1000)
 #define RERESOLVE_MS (120 * 1000)
@@ -75,19 +79,39 @@ struct peer {
 	int removed;
 };
 
-/* Messages gathered for one sendmmsg, or received by one recvmmsg. */
-struct batch {
-	uint8_t buf[BATCH][MSG_MAX];
-	struct mmsghdr mh[BATCH];
+/* Messages gathered for sendmmsg; runs of equal size to one address go
+ * as one UDP GSO send (one trip through the stack for up to 64). */
+struct out_batch {
+	uint8_t buf[OUT_BATCH][MSG_MAX];
+	struct iovec iov[OUT_BATCH];
+	struct sockaddr_storage addr[OUT_BATCH];
+	socklen_t addrlen[OUT_BATCH];
+	struct mmsghdr mh[OUT_BATCH];
+	union {
+		char b[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[OUT_BATCH];
+	int n;
+};
+
+/* What one recvmmsg gets: with UDP GRO, each entry may be a train of
+ * datagrams of gso_size bytes (the last shorter). */
+struct in_batch {
+	uint8_t buf[BATCH][RECV_MAX];
 	struct iovec iov[BATCH];
 	struct sockaddr_storage addr[BATCH];
-	int n;
+	struct mmsghdr mh[BATCH];
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[BATCH];
 };
 
 struct wg_dev {
 	struct wg_identity me;
-	struct batch out, in;
-	int batching;
+	struct out_batch out;
+	struct in_batch *in;
+	int batching, gso, gro;
 	uint8_t tunbuf[TSO_VNET_HDR + 65536], seg[65536];	/* super-packets from TUN */
 	int listen_port, mtu;
 	struct ipaddr addrs[8];
@@ -438,17 +462,63 @@ packet_addr(const uint8_t *pkt, size_t n, int dst, struct ipaddr *a)
 static void
 flush(struct wg_dev *d)
 {
-	struct batch *b = &d->out;
-	int done = 0;
+	struct out_batch *b = &d->out;
+	int i = 0, m = 0, done = 0;
 
-	while (done < b->n) {
-		int r = sendmmsg(d->udp, b->mh + done, (unsigned)(b->n - done), 0);
+	while (i < b->n) {
+		size_t seg = b->iov[i].iov_len, total = seg;
+		struct msghdr *h = &b->mh[m].msg_hdr;
+		int j = i + 1;
 
-		if (r <= 0) {
-			done++;	/* skip the one the kernel refused (an unreachable endpoint) */
+		/* a run: every message seg bytes but the last, which may be less */
+		while (d->gso && j < b->n && j - i < GSO_MAX && b->iov[j - 1].iov_len == seg &&
+		       b->iov[j].iov_len <= seg && total + b->iov[j].iov_len <= 65000 &&
+		       b->addrlen[j] == b->addrlen[i] && !memcmp(&b->addr[j], &b->addr[i], b->addrlen[i])) {
+			total += b->iov[j].iov_len;
+			j++;
+		}
+		memset(&b->mh[m], 0, sizeof(b->mh[m]));
+		h->msg_name = &b->addr[i];
+		h->msg_namelen = b->addrlen[i];
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = (size_t)(j - i);
+		if (j - i > 1) {
+			struct cmsghdr *c;
+			uint16_t sz = (uint16_t)seg;
+
+			h->msg_control = b->ctl[m].b;
+			h->msg_controllen = sizeof(b->ctl[m].b);
+			c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(sz));
+			memcpy(CMSG_DATA(c), &sz, sizeof(sz));
+		}
+		m++;
+		i = j;
+	}
+	while (done < m) {
+		int r = sendmmsg(d->udp, b->mh + done, (unsigned)(m - done), 0);
+
+		if (r > 0) {
+			done += r;
 			continue;
 		}
-		done += r;
+		if (b->mh[done].msg_hdr.msg_controllen && (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT)) {
+			/* no GSO on this path: this run one by one, none after */
+			struct msghdr one = b->mh[done].msg_hdr;
+			int k;
+
+			d->gso = 0;
+			one.msg_control = NULL;
+			one.msg_controllen = 0;
+			one.msg_iovlen = 1;
+			for (k = 0; k < (int)b->mh[done].msg_hdr.msg_iovlen; k++) {
+				one.msg_iov = b->mh[done].msg_hdr.msg_iov + k;
+				sendmsg(d->udp, &one, 0);
+			}
+		}
+		done++;	/* skip what the kernel refused (an unreachable endpoint) */
 	}
 	b->n = 0;
 }
@@ -460,20 +530,16 @@ send_to(struct wg_dev *d, struct peer *p, const uint8_t *msg, size_t n)
 		return;	/* no endpoint yet: the peer has to reach us first */
 	p->last_sent = mono_ms();
 	if (d->batching && n <= MSG_MAX) {
-		struct batch *b = &d->out;
+		struct out_batch *b = &d->out;
 		int i = b->n++;
 
 		memcpy(b->buf[i], msg, n);
 		memcpy(&b->addr[i], &p->ep, p->eplen);
+		b->addrlen[i] = p->eplen;
 		b->iov[i].iov_base = b->buf[i];
 		b->iov[i].iov_len = n;
-		memset(&b->mh[i], 0, sizeof(b->mh[i]));
-		b->mh[i].msg_hdr.msg_name = &b->addr[i];
-		b->mh[i].msg_hdr.msg_namelen = p->eplen;
-		b->mh[i].msg_hdr.msg_iov = &b->iov[i];
-		b->mh[i].msg_hdr.msg_iovlen = 1;
 		p->tx += n;
-		if (b->n == BATCH)
+		if (b->n == OUT_BATCH)
 			flush(d);
 		return;
 	}
@@ -733,24 +799,42 @@ udp_message(struct wg_dev *d, uint8_t *msg, ssize_t n, struct sockaddr_storage *
 static int
 from_udp(struct wg_dev *d)
 {
-	struct batch *b = &d->in;
+	struct in_batch *b = d->in;
 	int i, n;
 
 	for (i = 0; i < BATCH; i++) {
 		b->iov[i].iov_base = b->buf[i];
-		b->iov[i].iov_len = MSG_MAX;
+		b->iov[i].iov_len = RECV_MAX;
 		memset(&b->mh[i], 0, sizeof(b->mh[i]));
 		b->mh[i].msg_hdr.msg_name = &b->addr[i];
 		b->mh[i].msg_hdr.msg_namelen = sizeof(b->addr[i]);
 		b->mh[i].msg_hdr.msg_iov = &b->iov[i];
 		b->mh[i].msg_hdr.msg_iovlen = 1;
+		b->mh[i].msg_hdr.msg_control = b->ctl[i].b;
+		b->mh[i].msg_hdr.msg_controllen = sizeof(b->ctl[i].b);
 	}
 	n = recvmmsg(d->udp, b->mh, BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0;
 	d->batching = 1;
-	for (i = 0; i < n; i++)
-		udp_message(d, b->buf[i], (ssize_t)b->mh[i].msg_len, &b->addr[i], b->mh[i].msg_hdr.msg_namelen);
+	for (i = 0; i < n; i++) {
+		struct msghdr *h = &b->mh[i].msg_hdr;
+		size_t len = b->mh[i].msg_len, seg = len, off;
+		struct cmsghdr *c;
+
+		for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+			if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+				int g;
+
+				memcpy(&g, CMSG_DATA(c), sizeof(g));
+				if (g > 0)
+					seg = (size_t)g;
+			}
+		/* a train of datagrams, each its own message */
+		for (off = 0; off < len; off += seg)
+			udp_message(d, b->buf[i] + off, (ssize_t)(len - off < seg ? len - off : seg), &b->addr[i],
+				    h->msg_namelen);
+	}
 	d->batching = 0;
 	flush(d);
 	return n;
@@ -1135,6 +1219,18 @@ wg_dev_up(struct wg_dev *d, char *err, size_t errlen)
 		derr(d, "%s: udp port %d: %s", d->name, d->listen_port, strerror(errno));
 		goto fail;
 	}
+	{
+		int on = 1;
+
+		/* trains of datagrams in one receive, where the kernel can */
+		d->gro = setsockopt(d->udp, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+		d->gso = 1;	/* until a send says otherwise */
+	}
+	d->in = malloc(sizeof(*d->in));
+	if (!d->in) {
+		derr(d, "%s: out of memory", d->name);
+		goto fail;
+	}
 	if (d->fwmark && setsockopt(d->udp, SOL_SOCKET, SO_MARK, &d->fwmark, sizeof(d->fwmark)) < 0) {
 		derr(d, "%s: FwMark %u: %s", d->name, d->fwmark, strerror(errno));
 		goto fail;
@@ -1251,6 +1347,7 @@ wg_dev_close(struct wg_dev *d)
 	for (i = 0; i < d->ndns; i++)
 		free(d->dns[i]);
 	iptrie_free(&d->trie);
+	free(d->in);
 	if (d->p)
 		memset(d->p, 0, d->np * sizeof(*d->p));	/* preshared keys, session keys */
 	free(d->p);
