@@ -113,6 +113,8 @@ struct wg_dev {
 	struct in_batch *in;
 	int batching, gso, gro;
 	uint8_t tunbuf[TSO_VNET_HDR + 65536], seg[65536];	/* super-packets from TUN */
+	struct tso_gro train;					/* and to it */
+	int no_gro;
 	int listen_port, mtu;
 	struct ipaddr addrs[8];
 	int naddrs;
@@ -154,6 +156,8 @@ derr(struct wg_dev *d, const char *fmt, ...)
 
 static void v4_mapped(struct sockaddr_storage *ss, socklen_t *len);
 static int tun_write(struct wg_dev *d, const uint8_t *pkt, size_t n);
+static void deliver(struct wg_dev *d, const uint8_t *pkt, size_t n);
+static void gro_flush(struct wg_dev *d);
 static long env_seconds(const char *name, long dflt);
 
 static int
@@ -786,8 +790,7 @@ udp_message(struct wg_dev *d, uint8_t *msg, ssize_t n, struct sockaddr_storage *
 					if (plen > (size_t)l || packet_addr(pkt, plen, 0, &src) < 0 ||
 					    route(d, &src) != p)
 						return;	/* not from an address this peer may use */
-					if (tun_write(d, pkt, plen) < 0)
-						return;
+					deliver(d, pkt, plen);
 				}
 				return;
 			}
@@ -836,6 +839,7 @@ from_udp(struct wg_dev *d)
 				    h->msg_namelen);
 	}
 	d->batching = 0;
+	gro_flush(d);
 	flush(d);
 	return n;
 }
@@ -883,6 +887,42 @@ tun_write(struct wg_dev *d, const uint8_t *pkt, size_t n)
 	struct iovec iov[2] = { { vh, sizeof(vh) }, { (void *)pkt, n } };
 
 	return writev(d->tun, iov, 2) < 0 ? -1 : 0;
+}
+
+static void
+tun_segment(void *arg, uint8_t *pkt, size_t n)
+{
+	tun_write(arg, pkt, n);
+}
+
+/* The train of TCP segments gathered so far, as one write. */
+static void
+gro_flush(struct wg_dev *d)
+{
+	size_t n = tso_gro_take(&d->train);
+	struct iovec iov[2] = { { d->train.vh, TSO_VNET_HDR }, { d->train.pkt, n } };
+
+	if (n && writev(d->tun, iov, 2) < 0 && errno == EINVAL && d->train.vh[1]) {
+		/* a kernel that takes no trains: segments, from now on */
+		d->no_gro = 1;
+		tso_split(d->train.vh, d->train.pkt, n, d->seg, tun_segment, d);
+	}
+}
+
+/* Decrypted packets to the device: within a receive batch, consecutive
+ * TCP segments of a flow are joined first. */
+static void
+deliver(struct wg_dev *d, const uint8_t *pkt, size_t n)
+{
+	if (!d->batching || d->no_gro) {
+		tun_write(d, pkt, n);
+		return;
+	}
+	if (tso_gro_add(&d->train, pkt, n))
+		return;
+	gro_flush(d);
+	if (!tso_gro_add(&d->train, pkt, n))
+		tun_write(d, pkt, n);
 }
 
 static void
@@ -1167,6 +1207,7 @@ wg_dev_load(const char *conf, char *err, size_t errlen)
 	}
 	d->tun = d->udp = d->uapi = -1;
 	iptrie_init(&d->trie);
+	tso_gro_init(&d->train);
 	d->trie_dirty = 1;
 	/* the protocol's timers; shorter ones only for tests that watch a rekey */
 	d->rekey_ms = (uint64_t)env_seconds("LAB_VPN_REKEY_AFTER", 120) * 1000;
