@@ -32,11 +32,25 @@ const char vpn_usage[] =
 	"                     [--ping ADDR --from ADDR] [--timeout SECONDS]\n"
 	"       lab vpn run CONF          the interface CONF describes (a wg-quick file;\n"
 	"                                 its name is the file's), until SIGINT/SIGTERM\n"
+	"       lab vpn openvpn init [--dir D] [--proto udp|tcp|both] [--port N]\n"
+	"                     [--udp-port N] [--tcp-port N] [--subnet CIDR] [--tcp-subnet CIDR]\n"
+	"                     [--remote HOST] [--route CIDR]... [--days N]\n"
+	"       lab vpn openvpn client NAME [--dir D] [--remote HOST[:PORT]] [--proto udp|tcp]\n"
+	"       lab vpn openvpn revoke NAME [--dir D]\n"
+	"       lab vpn openvpn ls [--dir D] [--json]\n"
+	"       lab vpn openvpn run [--dir D] [--openvpn PATH] [-v]\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
 	"address the peer allows for this key) and waits for the reply: a check\n"
-	"that a peer is up and takes this key.\n";
+	"that a peer is up and takes this key.\n"
+	"\n"
+	"openvpn is an OpenVPN gateway on the system's openvpn: init makes a CA, the\n"
+	"server's certificate, a tls-crypt-v2 server key, a CRL and one server\n"
+	"configuration per protocol in D (default /etc/lab/openvpn); client writes\n"
+	"D/clients/NAME.ovpn with everything inline; revoke re-signs the CRL, which\n"
+	"openvpn reads again for each new connection; run starts one openvpn per\n"
+	"instance and restarts one that dies, until SIGTERM (SIGHUP is passed on).\n";
 
 static void
 print_key(const uint8_t k[32])
@@ -304,6 +318,7 @@ static const struct {
 	{ "pubkey", cmd_keys },
 	{ "probe", cmd_probe },
 	{ "run", cmd_run },
+	{ "openvpn", vpn_openvpn_main },
 };
 
 int
