@@ -53,7 +53,8 @@ ovpn_pem_decode(const char *pem, const char *name, uint8_t *out, size_t cap, siz
 	snprintf(begin, sizeof(begin), "-----BEGIN %s-----", name);
 	snprintf(end, sizeof(end), "-----END %s-----", name);
 	p = strstr(pem, begin);
-	if (!p || !(q = strstr(p, end)))
+	/* the END line after the BEGIN line, not overlapping its dashes */
+	if (!p || !(q = strstr(p + strlen(begin), end)))
 		goto bad;
 	p += strlen(begin);
 	b64 = malloc((size_t)(q - p) + 1);
@@ -119,6 +120,7 @@ ovpn_index_parse(const char *text, size_t len, struct ovpn_client **v, size_t *n
 			}
 			a = na;
 		}
+		memset(&a[cnt], 0, sizeof(a[cnt]));
 		str_copy(a[cnt].name, f[0], sizeof(a[cnt].name));
 		str_copy(a[cnt].serial, f[1], sizeof(a[cnt].serial));
 		a[cnt].not_before = t[0];
