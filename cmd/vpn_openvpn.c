@@ -100,6 +100,9 @@ cmd_init(int argc, char **argv)
 	}
 	if (ovpn_settings_check(&s, err, sizeof(err)) < 0)
 		die_usage("%s", err);
+	if (dir[0] != '/')
+		die_usage("--dir %s: an absolute path (the configurations name their files by it)",
+			  dir);
 	if (ovpn_init(dir, &s, err, sizeof(err)) < 0)
 		die("%s", err);
 	printf("%s: CA, server certificate, tls-crypt-v2 key, CRL", dir);
