@@ -47,7 +47,8 @@ const char vpn_usage[] =
 	"\n"
 	"openvpn is an OpenVPN gateway on the system's openvpn: init makes a CA, the\n"
 	"server's certificate, a tls-crypt-v2 server key, a CRL and one server\n"
-	"configuration per protocol in D (default /etc/lab/openvpn); client writes\n"
+	"configuration per protocol in D (default /etc/lab/openvpn), and refuses a D\n"
+	"that already holds a CA; client writes\n"
 	"D/clients/NAME.ovpn with everything inline; revoke re-signs the CRL, which\n"
 	"openvpn reads again for each new connection; run starts one openvpn per\n"
 	"instance and restarts one that dies, until SIGTERM (SIGHUP is passed on).\n";
