@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/asn1.h>
 #include <mbedtls/asn1write.h>
 #include <mbedtls/bignum.h>
 #include <mbedtls/ecp.h>
@@ -91,13 +92,86 @@ key_id(mbedtls_pk_context *pk, uint8_t id[20])
 	return 0;
 }
 
+static int sign_wrap(const unsigned char *tbs, size_t len, mbedtls_pk_context *key,
+		     const char *label, struct buf *out);
+static int write_sigalg(unsigned char **p, unsigned char *start);
+
+/*
+ * mbedTLS 2.28 writes ecdsa-with-SHA256 with NULL parameters, which RFC
+ * 5758 (3.2) says must be absent. So its TBSCertificate is taken apart,
+ * the signature field written again without them, and the result signed
+ * anew.
+ */
+static int
+resign(const unsigned char *der, size_t len, mbedtls_pk_context *key, struct buf *out)
+{
+	unsigned char *p = (unsigned char *)der, *end = p + len, *body, *tbs_end, *alg, *alg_end;
+	unsigned char *nb = NULL, *q;
+	size_t l, total = 0;
+	int r, rc = -1;
+
+	if (mbedtls_asn1_get_tag(&p, end, &l, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) ||
+	    mbedtls_asn1_get_tag(&p, end, &l, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		goto bad;
+	body = p;
+	tbs_end = p + l;
+	/* version [0], serialNumber, then signature AlgorithmIdentifier */
+	if (mbedtls_asn1_get_tag(&p, tbs_end, &l,
+				 MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0))
+		goto bad;
+	p += l;
+	if (mbedtls_asn1_get_tag(&p, tbs_end, &l, MBEDTLS_ASN1_INTEGER))
+		goto bad;
+	p += l;
+	alg = p;
+	if (mbedtls_asn1_get_tag(&p, tbs_end, &l, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		goto bad;
+	alg_end = p + l;
+	if (mbedtls_asn1_get_tag(&p, alg_end, &l, MBEDTLS_ASN1_OID) ||
+	    l != MBEDTLS_OID_SIZE(MBEDTLS_OID_ECDSA_SHA256) ||
+	    memcmp(p, MBEDTLS_OID_ECDSA_SHA256, l))
+		goto bad;
+	p += l;
+	if (p != alg_end && (alg_end - p != 2 || p[0] != MBEDTLS_ASN1_NULL || p[1] != 0))
+		goto bad;
+	nb = malloc(len + 16);
+	if (!nb)
+		return -1;
+	q = nb + len + 16;
+	if ((r = mbedtls_asn1_write_raw_buffer(&q, nb, alg_end, (size_t)(tbs_end - alg_end))) < 0)
+		goto asn1;
+	total += (size_t)r;
+	if ((r = write_sigalg(&q, nb)) < 0)
+		goto asn1;
+	total += (size_t)r;
+	if ((r = mbedtls_asn1_write_raw_buffer(&q, nb, body, (size_t)(alg - body))) < 0)
+		goto asn1;
+	total += (size_t)r;
+	if ((r = mbedtls_asn1_write_len(&q, nb, total)) < 0)
+		goto asn1;
+	total += (size_t)r;
+	if ((r = mbedtls_asn1_write_tag(&q, nb, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		goto asn1;
+	total += (size_t)r;
+	rc = sign_wrap(q, total, key, "CERTIFICATE", out);
+	free(nb);
+	return rc;
+asn1:
+	free(nb);
+	return fail("certificate", r);
+bad:
+	log_debug("x509ca: mbedTLS wrote a certificate of an unexpected shape");
+	errno = EINVAL;
+	return -1;
+}
+
 int
 x509ca_issue(const struct x509ca_req *r, struct buf *out)
 {
 	mbedtls_x509write_cert w;
 	mbedtls_mpi serial;
 	char nb[16], na[16], name[300];
-	unsigned char eku[16], *pem = NULL;
+	unsigned char eku[16], *der = NULL;
 	const char *oid;
 	size_t ekulen = 0;
 	int ret, rc = -1;
@@ -169,17 +243,16 @@ x509ca_issue(const struct x509ca_req *r, struct buf *out)
 			goto out;
 		}
 	}
-	pem = malloc(4096);
-	if (!pem)
+	der = malloc(4096);
+	if (!der)
 		goto out;
-	if ((ret = mbedtls_x509write_crt_pem(&w, pem, 4096, x509ca_rng, NULL)) != 0) {
+	if ((ret = mbedtls_x509write_crt_der(&w, der, 4096, x509ca_rng, NULL)) < 0) {
 		fail("certificate", ret);
 		goto out;
 	}
-	buf_adds(out, (char *)pem);
-	rc = buf_err(out);
+	rc = resign(der + 4096 - ret, (size_t)ret, r->ca_key, out);
 out:
-	free(pem);
+	free(der);
 	mbedtls_mpi_free(&serial);
 	mbedtls_x509write_crt_free(&w);
 	return rc;
@@ -220,6 +293,60 @@ write_sigalg(unsigned char **p, unsigned char *start)
 	CHK(mbedtls_asn1_write_len(p, start, len));
 	CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 	return (int)len;
+}
+
+/*
+ * SEQUENCE { tbs, ecdsa-with-SHA256, BIT STRING signature } -- the shape of
+ * a Certificate and of a CertificateList -- signed with key; its PEM
+ * (-----BEGIN label-----) appended to out.
+ */
+static int
+sign_wrap(const unsigned char *tbs, size_t len, mbedtls_pk_context *key, const char *label,
+	  struct buf *out)
+{
+	size_t cap = len + 256, pemcap = 2 * cap + 128, pemlen, siglen = 0, total = 0;
+	unsigned char *b = malloc(cap), *pem = malloc(pemcap), *q;
+	unsigned char hash[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+	char begin[64], end[64];
+	int r, rc = -1;
+
+	if (!b || !pem)
+		goto out;
+	if ((r = mbedtls_sha256_ret(tbs, len, hash, 0)) != 0 ||
+	    (r = mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &siglen, x509ca_rng,
+				 NULL)) != 0) {
+		fail("signature", r);
+		goto out;
+	}
+	q = b + cap;
+	if ((r = mbedtls_asn1_write_bitstring(&q, b, sig, siglen * 8)) < 0)
+		goto asn1;
+	total += (size_t)r;
+	if ((r = write_sigalg(&q, b)) < 0)
+		goto asn1;
+	total += (size_t)r;
+	if ((r = mbedtls_asn1_write_raw_buffer(&q, b, tbs, len)) < 0)
+		goto asn1;
+	total += (size_t)r;
+	if ((r = mbedtls_asn1_write_len(&q, b, total)) < 0)
+		goto asn1;
+	total += (size_t)r;
+	if ((r = mbedtls_asn1_write_tag(&q, b, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		goto asn1;
+	total += (size_t)r;
+	snprintf(begin, sizeof(begin), "-----BEGIN %s-----\n", label);
+	snprintf(end, sizeof(end), "-----END %s-----\n", label);
+	if ((r = mbedtls_pem_write_buffer(begin, end, q, total, pem, pemcap, &pemlen)) != 0)
+		goto asn1;
+	buf_adds(out, (char *)pem);
+	rc = buf_err(out);
+	goto out;
+asn1:
+	fail(label, r);
+out:
+	free(b);
+	free(pem);
+	return rc;
 }
 
 static int
@@ -325,67 +452,23 @@ x509ca_crl(mbedtls_pk_context *ca_key, const mbedtls_x509_crt *ca,
 	   const struct x509ca_revoked *revoked, size_t n, time_t this_update, time_t next_update,
 	   uint64_t number, struct buf *out)
 {
-	size_t cap = 512 + n * 64, len, pemlen, siglen = 0;
-	unsigned char *a = NULL, *b = NULL, *pem = NULL, *p;
-	unsigned char hash[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+	size_t cap = 512 + n * 64;
+	unsigned char *a, *p;
 	uint8_t keyid[20];
-	int ret, rc = -1;
+	int ret, rc;
 
 	if (key_id(ca_key, keyid) < 0)
 		return -1;
 	a = malloc(cap);
-	b = malloc(cap + 200);
-	pem = malloc(2 * cap + 400);
-	if (!a || !b || !pem)
-		goto out;
+	if (!a)
+		return -1;
 	p = a + cap;
 	ret = write_tbs(&p, a, keyid, ca, revoked, n, this_update, next_update, number);
 	if (ret < 0) {
-		fail("CRL", ret);
-		goto out;
+		free(a);
+		return fail("CRL", ret);
 	}
-	len = (size_t)ret;
-	if ((ret = mbedtls_sha256_ret(p, len, hash, 0)) != 0 ||
-	    (ret = mbedtls_pk_sign(ca_key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &siglen,
-				   x509ca_rng, NULL)) != 0) {
-		fail("CRL signature", ret);
-		goto out;
-	}
-	{
-		/* CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } */
-		unsigned char *q = b + cap + 200;
-		size_t total = 0;
-		int r;
-
-		if ((r = mbedtls_asn1_write_bitstring(&q, b, sig, siglen * 8)) < 0)
-			goto asn1;
-		total += (size_t)r;
-		if ((r = write_sigalg(&q, b)) < 0)
-			goto asn1;
-		total += (size_t)r;
-		if ((r = mbedtls_asn1_write_raw_buffer(&q, b, p, len)) < 0)
-			goto asn1;
-		total += (size_t)r;
-		if ((r = mbedtls_asn1_write_len(&q, b, total)) < 0)
-			goto asn1;
-		total += (size_t)r;
-		if ((r = mbedtls_asn1_write_tag(&q, b,
-						MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
-			goto asn1;
-		total += (size_t)r;
-		if ((r = mbedtls_pem_write_buffer("-----BEGIN X509 CRL-----\n",
-						  "-----END X509 CRL-----\n", q, total, pem,
-						  2 * cap + 400, &pemlen)) != 0)
-			goto asn1;
-		buf_adds(out, (char *)pem);
-		rc = buf_err(out);
-		goto out;
-asn1:
-		fail("CRL encoding", r);
-	}
-out:
+	rc = sign_wrap(p, (size_t)ret, ca_key, "X509 CRL", out);
 	free(a);
-	free(b);
-	free(pem);
 	return rc;
 }

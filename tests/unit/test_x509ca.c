@@ -41,6 +41,22 @@ issue(mbedtls_x509_crt *out, enum x509ca_kind kind, const char *cn, mbedtls_pk_c
 	return ret;
 }
 
+/* How often the AlgorithmIdentifier ecdsa-with-SHA256 appears in der,
+ * with parameters absent (RFC 5758 3.2) and with a NULL. */
+static void
+count_alg(const unsigned char *der, size_t n, int *bare, int *null)
+{
+	static const unsigned char b[] = "\x30\x0a\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02";
+	static const unsigned char z[] = "\x30\x0c\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02\x05\x00";
+	size_t i;
+
+	*bare = *null = 0;
+	for (i = 0; i + sizeof(z) - 1 <= n; i++) {
+		*bare += !memcmp(der + i, b, sizeof(b) - 1);
+		*null += !memcmp(der + i, z, sizeof(z) - 1);
+	}
+}
+
 static int
 crl_of(mbedtls_x509_crl *crl, mbedtls_pk_context *ca_key, mbedtls_x509_crt *ca,
        const struct x509ca_revoked *rv, size_t n)
@@ -92,6 +108,12 @@ main(void)
 	is_int(issue(&srv, X509CA_SERVER, "server", &sk, &cak, &ca, s_srv), 0, "server certificate parses");
 	is_int(mbedtls_x509_crt_verify(&srv, &ca, NULL, NULL, &flags, NULL, NULL), 0,
 	       "server: verifies against the CA");
+	{
+		int bare, null;
+
+		count_alg(srv.raw.p, srv.raw.len, &bare, &null);
+		ok(bare == 2 && null == 0, "ecdsa-with-SHA256 without parameters, twice (RFC 5758)");
+	}
 	ok(srv.ca_istrue == 0, "server: not a CA");
 	is_int(mbedtls_x509_crt_check_extended_key_usage(&srv, MBEDTLS_OID_SERVER_AUTH,
 							  MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)),
@@ -120,6 +142,12 @@ main(void)
 	rv.when = time(NULL);
 	is_int(crl_of(&crl, &cak, &ca, &rv, 1), 0, "a CRL revoking bob parses");
 	ok(crl.version == 2, "v2 CRL");
+	{
+		int bare, null;
+
+		count_alg(crl.raw.p, crl.raw.len, &bare, &null);
+		ok(bare == 2 && null == 0, "CRL: ecdsa-with-SHA256 without parameters, twice");
+	}
 	ok(crl.entry.serial.len == 16 && !memcmp(crl.entry.serial.p, s_b, 16),
 	   "it lists bob's serial");
 	mbedtls_x509_dn_gets(dn, sizeof(dn), &crl.issuer);
