@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,7 +201,7 @@ cmd_ls(int argc, char **argv)
 {
 	const char *dir = OVPN_DEFAULT_DIR, *d;
 	struct ovpn_client *v = NULL;
-	struct buf st = BUF_INIT, out = BUF_INIT, b = BUF_INIT;
+	struct buf st = BUF_INIT, out = BUF_INIT;
 	struct json_writer w;
 	char err[600], path[4096];
 	size_t n = 0, i;
@@ -217,11 +218,15 @@ cmd_ls(int argc, char **argv)
 	}
 	if (ovpn_index_load(dir, &v, &n, err, sizeof(err)) < 0)
 		die("%s", err);
-	/* who is connected: the status files openvpn rewrites every 5 s */
-	snprintf(path, sizeof(path), "%s/status-udp.log", dir);
-	fs_read_file(path, &st, 1 << 22);
-	snprintf(path, sizeof(path), "%s/status-tcp.log", dir);
-	fs_read_file(path, &st, 1 << 22);
+	/* who is connected: the status files openvpn rewrites every 5 s (one
+	 * older than 30 s is left from an openvpn that is gone) */
+	for (k = 0; k < 2; k++) {
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/status-%s.log", dir, k ? "tcp" : "udp");
+		if (stat(path, &sb) == 0 && sb.st_mtime + 30 >= now)
+			fs_read_file(path, &st, 1 << 22);
+	}
 	buf_cstr(&st);
 	if (json) {
 		json_writer_init(&w, &out, 0);
@@ -275,7 +280,6 @@ cmd_ls(int argc, char **argv)
 	fwrite(out.data ? out.data : "", 1, out.len, stdout);
 	buf_free(&out);
 	buf_free(&st);
-	buf_free(&b);
 	free(v);
 	return 0;
 }

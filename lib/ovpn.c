@@ -2,9 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -735,12 +733,19 @@ ovpn_init(const char *dir, const struct ovpn_settings *s, char *err, size_t errl
 		goto out;
 	/* in place at once: an empty dir is replaced, anything else refused */
 	if (rename(tmp, dir) < 0) {
-		if (errno == ENOTEMPTY || errno == EEXIST)
+		int e = errno;
+
+		join(path, sizeof(path), dir, "ca.crt");
+		/* another init got there first */
+		if ((e == ENOTEMPTY || e == EEXIST) && stat(path, &st) == 0)
+			seterr(err, errlen, EEXIST,
+			       "%s: already holds a CA (ca.crt); remove it or use another --dir", dir);
+		else if (e == ENOTEMPTY || e == EEXIST)
 			seterr(err, errlen, ENOTEMPTY,
 			       "%s: not empty, and not a lab openvpn directory; use another --dir",
 			       dir);
 		else
-			syserr(err, errlen, dir);
+			seterr(err, errlen, e, "%s: %s", dir, strerror(e));
 		goto out;
 	}
 	made = 0;
@@ -848,7 +853,7 @@ ovpn_client_new(const char *dir, const char *name, const char *remote, const cha
 	unsigned port;
 	time_t nb, na;
 	int64_t now = (int64_t)time(NULL);
-	int lock, rc = -1, written = 0, udp, tcp;
+	int lock, rc = -1, written = 0, udp, tcp, e;
 
 	mbedtls_pk_init(&cak);
 	mbedtls_x509_crt_init(&ca);
@@ -970,6 +975,7 @@ ovpn_client_new(const char *dir, const char *name, const char *remote, const cha
 	written = 0;
 	rc = 0;
 out:
+	e = errno;
 	while (written > 0)
 		unlink(files[--written]);
 	mbedtls_platform_zeroize(srv, sizeof(srv));
@@ -989,6 +995,7 @@ out:
 	mbedtls_x509_crt_free(&ca);
 	mbedtls_pk_free(&cak);
 	fs_unlock(lock);
+	errno = e;
 	return rc;
 }
 

@@ -188,6 +188,15 @@ carol valid - 32
 testcmd "ls --json" "vpn openvpn ls --dir $D --json | sed 's/\"serial\":\"[0-9a-f]*\"/S/g; s/[0-9]\\{9,\\}/T/g'" \
 	"[{\"name\":\"alice\",\"state\":\"valid\",S,\"not_before\":T,\"not_after\":T,\"revoked_at\":null,\"address\":null},{\"name\":\"bob\",\"state\":\"revoked\",S,\"not_before\":T,\"not_after\":T,\"revoked_at\":T,\"address\":null},{\"name\":\"carol\",\"state\":\"valid\",S,\"not_before\":T,\"not_after\":T,\"revoked_at\":null,\"address\":null}]
 " "" ""
+printf 'TITLE,OpenVPN 2.6\nHEADER,CLIENT_LIST,Common Name,Real Address,Virtual Address\nCLIENT_LIST,carol,192.0.2.9:5000,10.8.0.6,,\nEND\n' >"$D/status-udp.log"
+testcmd "ls: a client in openvpn's status file is connected" "vpn openvpn ls --dir $D | awk '\$1 == \"carol\" { print \$2, \$5 }'" \
+	"connected 10.8.0.6
+" "" ""
+touch -d '-1 minute' "$D/status-udp.log"
+testcmd "ls: a status file a minute old is from an openvpn that is gone" "vpn openvpn ls --dir $D | awk '\$1 == \"carol\" { print \$2, \$5 }'" \
+	"valid -
+" "" ""
+rm "$D/status-udp.log"
 testcmd "a revoked name can be issued again (a new serial)" \
 	"vpn openvpn client bob --dir $D >/dev/null && awk '\$1 == \"bob\" { print \$2 }' $D/index | sort -u | wc -l" "2
 " "" ""
