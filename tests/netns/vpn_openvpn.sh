@@ -219,6 +219,19 @@ else
 	fail "alice connects to the restarted instance" "$(tail -20 "$work/alice.log")"
 fi
 disconnect alice
+# SIGHUP: passed to both openvpns, which restart in place (same pids)
+kill -HUP $runpid
+i=0
+until [ "$(grep -c 'SIGHUP\[hard,\] received, process restarting' "$work/run.log")" -ge 2 ] || [ $i -gt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+testing "SIGHUP: both openvpns reload, none is restarted" \
+	"grep -c 'SIGHUP: reloading' $work/run.log; grep -c 'SIGHUP\[hard,\] received, process restarting' $work/run.log; grep -c 'started openvpn' $work/run.log" \
+	"2
+2
+3
+" "" ""
 kill -TERM $runpid
 wait $runpid
 rc=$?
