@@ -101,11 +101,11 @@ cmd_init(int argc, char **argv)
 	}
 	if (ovpn_settings_check(&s, err, sizeof(err)) < 0)
 		die_usage("%s", err);
-	if (dir[0] != '/')
-		die_usage("--dir %s: an absolute path (the configurations name their files by it)",
-			  dir);
-	if (ovpn_init(dir, &s, err, sizeof(err)) < 0)
+	if (ovpn_init(dir, &s, err, sizeof(err)) < 0) {
+		if (errno == EINVAL)
+			die_usage("%s", err);
 		die("%s", err);
+	}
 	printf("%s: CA, server certificate, tls-crypt-v2 key, CRL", dir);
 	if (s.udp)
 		printf(", server-udp.conf (udp %u, %s)", s.udp_port, s.subnet);
@@ -570,7 +570,13 @@ vpn_openvpn_main(int argc, char **argv)
 		{ "ls", cmd_ls },     { "run", cmd_run },
 	};
 	size_t i;
+	int k;
 
+	for (k = 1; k < argc; k++)
+		if (cmd_is_help(argv[k])) {
+			cmd_usage(cmd_find("vpn"));
+			return 0;
+		}
 	if (argc < 2)
 		die_usage("openvpn: a subcommand: init, client, revoke, ls, run");
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)

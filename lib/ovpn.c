@@ -655,8 +655,10 @@ ovpn_init(const char *dir, const struct ovpn_settings *s, char *err, size_t errl
 	mbedtls_x509_crt_init(&ca);
 	if (ovpn_settings_check(s, err, errlen) < 0)
 		return -1;
-	if (dir[0] != '/')
-		return seterr(err, errlen, EINVAL, "%s: an absolute path, please (openvpn reads it from its own directory)", dir);
+	if (dir[0] != '/' || strpbrk(dir, " \t\r\n\"'#;\\") || strlen(dir) > 3000)
+		return seterr(err, errlen, EINVAL,
+			      "%s: an absolute path without spaces, quotes, # or ; (openvpn's configuration names its files by it)",
+			      dir);
 	join(path, sizeof(path), dir, "ca.crt");
 	if (stat(path, &st) == 0)
 		return seterr(err, errlen, EEXIST,

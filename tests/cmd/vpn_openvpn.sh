@@ -63,8 +63,15 @@ testcmd "init --proto other" "vpn openvpn init --dir $work/b --proto sctp 2>&1; 
 2
 " "" ""
 testcmd "init with a relative --dir" "vpn openvpn init --dir rel 2>&1; echo \$?" \
-	"lab vpn: --dir rel: an absolute path (the configurations name their files by it) (see 'lab vpn -h')
+	"lab vpn: rel: an absolute path without spaces, quotes, # or ; (openvpn's configuration names its files by it) (see 'lab vpn -h')
 2
+" "" ""
+testcmd "init with a --dir openvpn could not read back" "vpn openvpn init --dir '$work/a b' 2>&1; echo \$?; ls $work | grep -c ' '" \
+	"lab vpn: $work/a b: an absolute path without spaces, quotes, # or ; (openvpn's configuration names its files by it) (see 'lab vpn -h')
+2
+0
+" "" ""
+testcmd "openvpn client -h: the usage" "vpn openvpn client -h | grep -c 'lab vpn openvpn client NAME'" "1
 " "" ""
 
 testcmd "init --proto tcp: one server configuration, as openvpn reads it" \
