@@ -137,7 +137,8 @@ cmd_client(int argc, char **argv)
 	if (!name)
 		die_usage("openvpn client NAME [--remote HOST[:PORT]] [--proto udp|tcp]");
 	if (!ovpn_name_ok(name))
-		die_usage("%s: not a client name (1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -, not \"server\")",
+		die_usage("%s: not a client name (1 to 64 of A-Z a-z 0-9 . _ -, not starting with "
+			  ". or -, not \"server\")",
 			  name);
 	if (proto && strcmp(proto, "udp") && strcmp(proto, "tcp"))
 		die_usage("--proto %s: udp or tcp", proto);
@@ -232,13 +233,13 @@ cmd_ls(int argc, char **argv)
 		json_writer_init(&w, &out, 0);
 		json_begin_arr(&w);
 	} else {
-		buf_addf(&out, "%-20s %-9s %-10s %-10s %-15s %s\n", "NAME", "STATE", "ISSUED", "EXPIRES",
-			 "ADDRESS", "SERIAL");
+		buf_addf(&out, "%-20s %-9s %-10s %-10s %-15s %s\n", "NAME", "STATE", "ISSUED",
+			 "EXPIRES", "ADDRESS", "SERIAL");
 	}
 	for (i = 0; i < n; i++) {
 		char addr[64] = "", nb[16], na[16];
-		int conn = !v[i].revoked && ovpn_status_find(buf_cstr(&st), v[i].name, addr,
-							       sizeof(addr));
+		int conn =
+		    !v[i].revoked && ovpn_status_find(buf_cstr(&st), v[i].name, addr, sizeof(addr));
 		const char *state = conn ? "connected" : state_of(&v[i], now);
 
 		if (json) {
@@ -288,7 +289,7 @@ cmd_ls(int argc, char **argv)
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
-#define STABLE_MS 30000	/* a run this long resets the backoff */
+#define STABLE_MS 30000 /* a run this long resets the backoff */
 #define KILL_AFTER_MS 10000
 
 struct inst {
@@ -296,7 +297,7 @@ struct inst {
 	const char *proto;
 	char conf[4096];
 	pid_t pid;
-	int out;			/* its stdout and stderr */
+	int out; /* its stdout and stderr */
 	struct buf line;
 	struct ev_handle *io, *child, *timer;
 	uint64_t started, backoff;
@@ -415,7 +416,7 @@ static void
 start(struct inst *in)
 {
 	struct sup *s = in->s;
-	char *argv[] = { (char *)s->openvpn, "--config", in->conf, "--suppress-timestamps", NULL };
+	char *argv[] = {(char *)s->openvpn, "--config", in->conf, "--suppress-timestamps", NULL};
 	struct spawn sp;
 	int p[2];
 
@@ -433,7 +434,8 @@ start(struct inst *in)
 		close(p[0]);
 		close(p[1]);
 		if (e == ENOENT)
-			fatalx("%s: not found (apt-get install openvpn, or --openvpn PATH)", s->openvpn);
+			fatalx("%s: not found (apt-get install openvpn, or --openvpn PATH)",
+			       s->openvpn);
 		errno = e;
 		log_warn("%s: cannot start %s", in->proto, s->openvpn);
 		in->timer = ev_timer_add(s->ev, in->backoff, 0, on_restart, in);
@@ -566,8 +568,8 @@ vpn_openvpn_main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} sub[] = {
-		{ "init", cmd_init }, { "client", cmd_client }, { "revoke", cmd_revoke },
-		{ "ls", cmd_ls },     { "run", cmd_run },
+	    {"init", cmd_init}, {"client", cmd_client}, {"revoke", cmd_revoke},
+	    {"ls", cmd_ls},	{"run", cmd_run},
 	};
 	size_t i;
 	int k;

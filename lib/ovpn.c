@@ -70,8 +70,8 @@ static int
 check_net(const char *what, const char *s, struct ipaddr *ip, char *err, size_t errlen)
 {
 	if (ipaddr_parse(s, AF_INET, ip) < 0 || ip->plen < 0)
-		return seterr(err, errlen, EINVAL, "%s %s: expected an IPv4 prefix such as 10.8.0.0/24",
-			      what, s);
+		return seterr(err, errlen, EINVAL,
+			      "%s %s: expected an IPv4 prefix such as 10.8.0.0/24", what, s);
 	if (!ipaddr_is_network(ip))
 		return seterr(err, errlen, EINVAL, "%s %s: host bits set (the network is not %s)",
 			      what, s, s);
@@ -95,8 +95,8 @@ ovpn_settings_check(const struct ovpn_settings *s, char *err, size_t errlen)
 		return seterr(err, errlen, EINVAL, "--tcp-subnet %s: between /8 and /29",
 			      s->tcp_subnet);
 	if (s->udp && s->tcp && ipaddr_overlap(&u, &t))
-		return seterr(err, errlen, EINVAL, "--subnet %s and --tcp-subnet %s overlap", s->subnet,
-			      s->tcp_subnet);
+		return seterr(err, errlen, EINVAL, "--subnet %s and --tcp-subnet %s overlap",
+			      s->subnet, s->tcp_subnet);
 	if (!s->udp_port || s->udp_port > 65535 || !s->tcp_port || s->tcp_port > 65535)
 		return seterr(err, errlen, EINVAL, "--port: 1 to 65535");
 	for (i = 0; i < s->nroutes; i++)
@@ -137,8 +137,8 @@ ovpn_settings_load(const char *dir, struct ovpn_settings *s, char *err, size_t e
 	join(path, sizeof(path), dir, "settings");
 	if (fs_read_file(path, &b, 1 << 16) < 0) {
 		if (errno == ENOENT)
-			seterr(err, errlen, ENOENT, "%s: no such file (not made by lab vpn openvpn init?)",
-			       path);
+			seterr(err, errlen, ENOENT,
+			       "%s: no such file (not made by lab vpn openvpn init?)", path);
 		else
 			syserr(err, errlen, path);
 		goto out;
@@ -174,8 +174,8 @@ ovpn_settings_load(const char *dir, struct ovpn_settings *s, char *err, size_t e
 		} else if (!strcmp(k, "days") && str_to_u32(v, 36500, &u) == 0) {
 			s->days = u;
 		} else {
-			seterr(err, errlen, EINVAL, "%s:%d: unknown or bad setting \"%s\"", path, lineno,
-			       k);
+			seterr(err, errlen, EINVAL, "%s:%d: unknown or bad setting \"%s\"", path,
+			       lineno, k);
 			goto out;
 		}
 	}
@@ -387,10 +387,11 @@ index_save(const char *dir, const struct ovpn_client *v, size_t n, char *err, si
 	size_t i;
 	int rc;
 
-	buf_adds(&b, "# name serial not-before not-after revoked-at (unix seconds; 0: not revoked)\n");
+	buf_adds(&b,
+		 "# name serial not-before not-after revoked-at (unix seconds; 0: not revoked)\n");
 	for (i = 0; i < n; i++)
-		buf_addf(&b, "%s\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n", v[i].name, v[i].serial,
-			 v[i].not_before, v[i].not_after, v[i].revoked);
+		buf_addf(&b, "%s\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n", v[i].name,
+			 v[i].serial, v[i].not_before, v[i].not_after, v[i].revoked);
 	join(path, sizeof(path), dir, "index");
 	rc = buf_err(&b) < 0 ? -1 : fs_write_atomic(path, b.data, b.len, 0644);
 	if (rc < 0)
@@ -487,9 +488,9 @@ ca_end(const mbedtls_x509_crt *ca)
 /* A certificate and its key, issued by the CA (or the CA itself when ca
  * is NULL); keypem and crtpem get their PEM. */
 static int
-issue(enum x509ca_kind kind, const char *cn, mbedtls_pk_context *ca_key,
-      const mbedtls_x509_crt *ca, unsigned days, struct buf *keypem, struct buf *crtpem,
-      uint8_t serial[16], time_t *nb, time_t *na, mbedtls_pk_context *keyout)
+issue(enum x509ca_kind kind, const char *cn, mbedtls_pk_context *ca_key, const mbedtls_x509_crt *ca,
+      unsigned days, struct buf *keypem, struct buf *crtpem, uint8_t serial[16], time_t *nb,
+      time_t *na, mbedtls_pk_context *keyout)
 {
 	mbedtls_pk_context k, *key = keyout ? keyout : &k;
 	struct x509ca_req r;
@@ -600,7 +601,8 @@ server_conf(const char *dir, const struct ovpn_settings *s, int tcp, struct buf 
 	buf_adds(b, "dev tun\ntopology subnet\n");
 	net_mask(tcp ? s->tcp_subnet : s->subnet, nm, sizeof(nm));
 	buf_addf(b, "server %s\n", nm);
-	buf_addf(b, "ca %s/ca.crt\ncert %s/server.crt\nkey %s/server.key\ndh none\n", dir, dir, dir);
+	buf_addf(b, "ca %s/ca.crt\ncert %s/server.crt\nkey %s/server.key\ndh none\n", dir, dir,
+		 dir);
 	buf_addf(b, "tls-crypt-v2 %s/tc2-server.key\n", dir);
 	/* re-read by openvpn for every new connection when it changed */
 	buf_addf(b, "crl-verify %s/crl.pem\n", dir);
@@ -657,12 +659,14 @@ ovpn_init(const char *dir, const struct ovpn_settings *s, char *err, size_t errl
 		return -1;
 	if (dir[0] != '/' || strpbrk(dir, " \t\r\n\"'#;\\") || strlen(dir) > 3000)
 		return seterr(err, errlen, EINVAL,
-			      "%s: an absolute path without spaces, quotes, # or ; (openvpn's configuration names its files by it)",
+			      "%s: an absolute path without spaces, quotes, # or ; (openvpn's "
+			      "configuration names its files by it)",
 			      dir);
 	join(path, sizeof(path), dir, "ca.crt");
 	if (stat(path, &st) == 0)
 		return seterr(err, errlen, EEXIST,
-			      "%s: already holds a CA (ca.crt); remove it or use another --dir", dir);
+			      "%s: already holds a CA (ca.crt); remove it or use another --dir",
+			      dir);
 	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
 		return seterr(err, errlen, ENOTDIR, "%s: not a directory", dir);
 	str_copy(parent, dir, sizeof(parent));
@@ -703,8 +707,8 @@ ovpn_init(const char *dir, const struct ovpn_settings *s, char *err, size_t errl
 	mbedtls_platform_zeroize(k.data, k.len);
 	buf_reset(&k);
 	buf_reset(&b);
-	if (issue(X509CA_SERVER, "server", &cak, &ca, SERVER_DAYS, &k, &b, NULL, NULL, NULL,
-		  NULL) < 0) {
+	if (issue(X509CA_SERVER, "server", &cak, &ca, SERVER_DAYS, &k, &b, NULL, NULL, NULL, NULL) <
+	    0) {
 		syserr(err, errlen, "server certificate");
 		goto out;
 	}
@@ -741,7 +745,8 @@ ovpn_init(const char *dir, const struct ovpn_settings *s, char *err, size_t errl
 		/* another init got there first */
 		if ((e == ENOTEMPTY || e == EEXIST) && stat(path, &st) == 0)
 			seterr(err, errlen, EEXIST,
-			       "%s: already holds a CA (ca.crt); remove it or use another --dir", dir);
+			       "%s: already holds a CA (ca.crt); remove it or use another --dir",
+			       dir);
 		else if (e == ENOTEMPTY || e == EEXIST)
 			seterr(err, errlen, ENOTEMPTY,
 			       "%s: not empty, and not a lab openvpn directory; use another --dir",
@@ -792,7 +797,7 @@ split_remote(const char *r, char *host, size_t hl, unsigned *port)
 	} else {
 		c = strrchr(r, ':');
 		if (c && strchr(r, ':') != c)
-			c = NULL;	/* a bare IPv6 address */
+			c = NULL; /* a bare IPv6 address */
 		if (str_copy(host, r, hl) >= hl)
 			return -1;
 		if (c)
@@ -820,9 +825,9 @@ lock_dir(const char *dir, char *err, size_t errlen)
 		return seterr(err, errlen, errno, "%s: %s (run lab vpn openvpn init first)", dir,
 			      strerror(errno));
 	if (stat(path, &st) < 0)
-		return seterr(err, errlen, ENOENT,
-			      "%s: not a lab openvpn directory (no settings; run lab vpn openvpn init)",
-			      dir);
+		return seterr(
+		    err, errlen, ENOENT,
+		    "%s: not a lab openvpn directory (no settings; run lab vpn openvpn init)", dir);
 	join(path, sizeof(path), dir, ".lock");
 	fd = fs_lock(path, 0);
 	if (fd < 0)
@@ -863,7 +868,8 @@ ovpn_client_new(const char *dir, const char *name, const char *remote, const cha
 	memset(kc, 0, sizeof(kc));
 	if (!ovpn_name_ok(name))
 		return seterr(err, errlen, EINVAL,
-			      "%s: not a client name (1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -, not \"server\")",
+			      "%s: not a client name (1 to 64 of A-Z a-z 0-9 . _ -, not starting "
+			      "with . or -, not \"server\")",
 			      name);
 	lock = lock_dir(dir, err, errlen);
 	if (lock < 0)

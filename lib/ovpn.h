@@ -35,21 +35,21 @@
 #define OVPN_NAME_MAX 64
 
 struct ovpn_settings {
-	int udp, tcp;			/* which instances */
+	int udp, tcp; /* which instances */
 	unsigned udp_port, tcp_port;
-	char subnet[64];		/* the UDP instance's clients, CIDR */
-	char tcp_subnet[64];		/* the TCP instance's */
-	char remote[256];		/* the host clients connect to, if known */
-	char routes[OVPN_MAX_ROUTES][64];	/* pushed to clients, CIDR */
+	char subnet[64];		  /* the UDP instance's clients, CIDR */
+	char tcp_subnet[64];		  /* the TCP instance's */
+	char remote[256];		  /* the host clients connect to, if known */
+	char routes[OVPN_MAX_ROUTES][64]; /* pushed to clients, CIDR */
 	size_t nroutes;
-	unsigned days;			/* validity of client certificates */
+	unsigned days; /* validity of client certificates */
 };
 
 struct ovpn_client {
 	char name[OVPN_NAME_MAX + 1];
-	char serial[2 * 16 + 1];	/* hex */
+	char serial[2 * 16 + 1]; /* hex */
 	int64_t not_before, not_after;
-	int64_t revoked;		/* 0: not revoked */
+	int64_t revoked; /* 0: not revoked */
 };
 
 /* Defaults: both protocols, port 1194, 10.8.0.0/24 and 10.8.1.0/24, 825 days. */
@@ -75,8 +75,7 @@ int ovpn_client_new(const char *dir, const char *name, const char *remote, const
 int ovpn_revoke(const char *dir, const char *name, char *err, size_t errlen);
 
 /* The index, in issue order. Free *v with free(). */
-int ovpn_index_load(const char *dir, struct ovpn_client **v, size_t *n, char *err,
-		    size_t errlen);
+int ovpn_index_load(const char *dir, struct ovpn_client **v, size_t *n, char *err, size_t errlen);
 /* Parse an index's text (for the fuzz target): -1 with the line in err. */
 int ovpn_index_parse(const char *text, size_t len, struct ovpn_client **v, size_t *n, char *err,
 		     size_t errlen);

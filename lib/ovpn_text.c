@@ -133,8 +133,8 @@ ovpn_index_parse(const char *text, size_t len, struct ovpn_client **v, size_t *n
 	return 0;
 bad:
 	free(a);
-	return seterr(err, errlen, EINVAL, "line %d: expected NAME SERIAL NOT_BEFORE NOT_AFTER REVOKED",
-		      lineno);
+	return seterr(err, errlen, EINVAL,
+		      "line %d: expected NAME SERIAL NOT_BEFORE NOT_AFTER REVOKED", lineno);
 }
 
 int
@@ -148,14 +148,15 @@ ovpn_status_find(const char *text, const char *name, char *addr, size_t addrlen)
 		size_t len = e ? (size_t)(e - p) : strlen(p);
 
 		/* CLIENT_LIST,Common Name,Real Address,Virtual Address,... */
-		if (len > 12 + nl && !strncmp(p, "CLIENT_LIST,", 12) && !strncmp(p + 12, name, nl) &&
-		    p[12 + nl] == ',') {
+		if (len > 12 + nl && !strncmp(p, "CLIENT_LIST,", 12) &&
+		    !strncmp(p + 12, name, nl) && p[12 + nl] == ',') {
 			const char *f = p + 12 + nl + 1, *g = memchr(f, ',', len - 12 - nl - 1);
 
 			if (addr && addrlen) {
 				addr[0] = '\0';
 				if (g) {
-					const char *h = memchr(g + 1, ',', (size_t)(p + len - g - 1));
+					const char *h =
+					    memchr(g + 1, ',', (size_t)(p + len - g - 1));
 					size_t al = h ? (size_t)(h - g - 1) : 0;
 
 					if (al < addrlen) {

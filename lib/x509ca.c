@@ -150,7 +150,8 @@ resign(const unsigned char *der, size_t len, mbedtls_pk_context *key, struct buf
 	if ((r = mbedtls_asn1_write_len(&q, nb, total)) < 0)
 		goto asn1;
 	total += (size_t)r;
-	if ((r = mbedtls_asn1_write_tag(&q, nb, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+	if ((r = mbedtls_asn1_write_tag(&q, nb, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) <
+	    0)
 		goto asn1;
 	total += (size_t)r;
 	rc = sign_wrap(q, total, key, "CERTIFICATE", out);
@@ -212,17 +213,16 @@ x509ca_issue(const struct x509ca_req *r, struct buf *out)
 		fail("validity", ret);
 		goto out;
 	}
-	if ((ret = mbedtls_x509write_crt_set_basic_constraints(&w, r->kind == X509CA_CA,
-							       r->kind == X509CA_CA ? 0 : -1)) != 0 ||
+	if ((ret = mbedtls_x509write_crt_set_basic_constraints(
+		 &w, r->kind == X509CA_CA, r->kind == X509CA_CA ? 0 : -1)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_subject_key_identifier(&w)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_authority_key_identifier(&w)) != 0) {
 		fail("extensions", ret);
 		goto out;
 	}
-	ret = mbedtls_x509write_crt_set_key_usage(&w, r->kind == X509CA_CA
-							  ? MBEDTLS_X509_KU_KEY_CERT_SIGN |
-								    MBEDTLS_X509_KU_CRL_SIGN
-							  : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+	ret = mbedtls_x509write_crt_set_key_usage(
+	    &w, r->kind == X509CA_CA ? MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN
+				     : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
 	if (ret != 0) {
 		fail("key usage", ret);
 		goto out;
@@ -237,8 +237,8 @@ x509ca_issue(const struct x509ca_req *r, struct buf *out)
 		memcpy(eku + 4, oid, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH));
 		ekulen = 4 + MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
 		if ((ret = mbedtls_x509write_crt_set_extension(
-			     &w, MBEDTLS_OID_EXTENDED_KEY_USAGE,
-			     MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0, eku, ekulen)) != 0) {
+			 &w, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+			 MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0, eku, ekulen)) != 0) {
 			fail("extended key usage", ret);
 			goto out;
 		}
@@ -260,12 +260,12 @@ out:
 
 /* ---- CRL: RFC 5280 section 5.1, written back to front ---- */
 
-#define CHK(f)                          \
-	do {                            \
-		int r_ = (f);           \
-		if (r_ < 0)             \
-			return r_;      \
-		len += (size_t)r_;      \
+#define CHK(f)                                                                                     \
+	do {                                                                                       \
+		int r_ = (f);                                                                      \
+		if (r_ < 0)                                                                        \
+			return r_;                                                                 \
+		len += (size_t)r_;                                                                 \
 	} while (0)
 
 /* UTCTime through 2049, GeneralizedTime after (RFC 5280 5.1.2.4). */
@@ -313,8 +313,8 @@ sign_wrap(const unsigned char *tbs, size_t len, mbedtls_pk_context *key, const c
 	if (!b || !pem)
 		goto out;
 	if ((r = mbedtls_sha256_ret(tbs, len, hash, 0)) != 0 ||
-	    (r = mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &siglen, x509ca_rng,
-				 NULL)) != 0) {
+	    (r = mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &siglen,
+				 x509ca_rng, NULL)) != 0) {
 		fail("signature", r);
 		goto out;
 	}
@@ -331,7 +331,8 @@ sign_wrap(const unsigned char *tbs, size_t len, mbedtls_pk_context *key, const c
 	if ((r = mbedtls_asn1_write_len(&q, b, total)) < 0)
 		goto asn1;
 	total += (size_t)r;
-	if ((r = mbedtls_asn1_write_tag(&q, b, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+	if ((r = mbedtls_asn1_write_tag(&q, b, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) <
+	    0)
 		goto asn1;
 	total += (size_t)r;
 	snprintf(begin, sizeof(begin), "-----BEGIN %s-----\n", label);
@@ -381,8 +382,8 @@ write_ext(unsigned char **p, unsigned char *start, const char *oid, size_t oidle
 
 static int
 write_tbs(unsigned char **p, unsigned char *start, const uint8_t keyid[20],
-	  const mbedtls_x509_crt *ca, const struct x509ca_revoked *rv, size_t n,
-	  time_t this_update, time_t next_update, uint64_t number)
+	  const mbedtls_x509_crt *ca, const struct x509ca_revoked *rv, size_t n, time_t this_update,
+	  time_t next_update, uint64_t number)
 {
 	unsigned char v[40];
 	size_t len = 0, i;
@@ -404,9 +405,10 @@ write_tbs(unsigned char **p, unsigned char *start, const uint8_t keyid[20],
 		v[0] = MBEDTLS_ASN1_INTEGER;
 		v[1] = (unsigned char)vl;
 		memcpy(v + 2, t + k, vl);
-		CHK(write_ext(p, start, MBEDTLS_OID_CRL_NUMBER, MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_NUMBER),
-			      v, vl + 2));
-		/* AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } */
+		CHK(write_ext(p, start, MBEDTLS_OID_CRL_NUMBER,
+			      MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_NUMBER), v, vl + 2));
+		/* AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }
+		 */
 		v[0] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
 		v[1] = 22;
 		v[2] = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0;
@@ -415,10 +417,11 @@ write_tbs(unsigned char **p, unsigned char *start, const uint8_t keyid[20],
 		CHK(write_ext(p, start, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
 			      MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), v, 24));
 		CHK(mbedtls_asn1_write_len(p, start, len - before));
-		CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+		CHK(mbedtls_asn1_write_tag(p, start,
+					   MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 		CHK(mbedtls_asn1_write_len(p, start, len - before));
-		CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC |
-							     MBEDTLS_ASN1_CONSTRUCTED | 0));
+		CHK(mbedtls_asn1_write_tag(
+		    p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
 	}
 	/* revokedCertificates, absent when empty (5.1.2.6) */
 	if (n) {
@@ -430,18 +433,19 @@ write_tbs(unsigned char **p, unsigned char *start, const uint8_t keyid[20],
 			CHK(write_time(p, start, rv[i].when));
 			CHK(write_serial(p, start, rv[i].serial));
 			CHK(mbedtls_asn1_write_len(p, start, len - e));
-			CHK(mbedtls_asn1_write_tag(p, start,
-						   MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+			CHK(mbedtls_asn1_write_tag(
+			    p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 		}
 		CHK(mbedtls_asn1_write_len(p, start, len - before));
-		CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+		CHK(mbedtls_asn1_write_tag(p, start,
+					   MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 	}
 	CHK(write_time(p, start, next_update));
 	CHK(write_time(p, start, this_update));
 	/* the issuer exactly as the CA certificate names its subject */
 	CHK(mbedtls_asn1_write_raw_buffer(p, start, ca->subject_raw.p, ca->subject_raw.len));
 	CHK(write_sigalg(p, start));
-	CHK(mbedtls_asn1_write_int(p, start, 1));	/* v2 */
+	CHK(mbedtls_asn1_write_int(p, start, 1)); /* v2 */
 	CHK(mbedtls_asn1_write_len(p, start, len));
 	CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 	return (int)len;

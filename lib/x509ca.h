@@ -38,10 +38,10 @@ int x509ca_serial_new(uint8_t serial[X509CA_SERIAL_LEN]);
 
 struct x509ca_req {
 	enum x509ca_kind kind;
-	const char *cn;			/* the subject is CN=cn; [A-Za-z0-9._ -] */
-	mbedtls_pk_context *key;	/* the subject's key */
-	mbedtls_pk_context *ca_key;	/* the issuer's key (= key for the CA) */
-	const mbedtls_x509_crt *ca;	/* the issuer; NULL for the CA itself */
+	const char *cn;		    /* the subject is CN=cn; [A-Za-z0-9._ -] */
+	mbedtls_pk_context *key;    /* the subject's key */
+	mbedtls_pk_context *ca_key; /* the issuer's key (= key for the CA) */
+	const mbedtls_x509_crt *ca; /* the issuer; NULL for the CA itself */
 	time_t not_before, not_after;
 	uint8_t serial[X509CA_SERIAL_LEN];
 };

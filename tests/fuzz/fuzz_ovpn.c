@@ -24,13 +24,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < n; i++)
 			buf_addf(&b, "%s\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n", v[i].name,
 				 v[i].serial, v[i].not_before, v[i].not_after, v[i].revoked);
-		assert(ovpn_index_parse(b.data ? b.data : "", b.len, &w, &m, err, sizeof(err)) == 0);
+		assert(ovpn_index_parse(b.data ? b.data : "", b.len, &w, &m, err, sizeof(err)) ==
+		       0);
 		assert(m == n);
 		for (i = 0; i < n; i++) {
 			assert(ovpn_name_ok(v[i].name));
 			assert(!strcmp(v[i].name, w[i].name) && !strcmp(v[i].serial, w[i].serial));
-			assert(v[i].not_before == w[i].not_before && v[i].not_after == w[i].not_after &&
-			       v[i].revoked == w[i].revoked);
+			assert(v[i].not_before == w[i].not_before &&
+			       v[i].not_after == w[i].not_after && v[i].revoked == w[i].revoked);
 		}
 	} else {
 		assert(!strncmp(err, "line ", 5));

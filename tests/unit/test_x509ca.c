@@ -94,10 +94,11 @@ main(void)
 	mbedtls_x509_crl_init(&crl);
 	mbedtls_x509_crl_init(&empty);
 
-	is_int(issue(&ca, X509CA_CA, "lab test CA", &cak, &cak, NULL, s_ca), 0, "CA certificate parses");
+	is_int(issue(&ca, X509CA_CA, "lab test CA", &cak, &cak, NULL, s_ca), 0,
+	       "CA certificate parses");
 	ok(ca.ca_istrue == 1 && ca.max_pathlen == 1, "CA: basicConstraints CA:true, pathlen 0");
 	ok(mbedtls_x509_crt_check_key_usage(&ca, MBEDTLS_X509_KU_KEY_CERT_SIGN |
-							 MBEDTLS_X509_KU_CRL_SIGN) == 0,
+						     MBEDTLS_X509_KU_CRL_SIGN) == 0,
 	   "CA: keyCertSign and cRLSign");
 	ok(ca.serial.len == 16 && !memcmp(ca.serial.p, s_ca, 16), "CA: the random serial as given");
 	mbedtls_x509_dn_gets(dn, sizeof(dn), &ca.subject);
@@ -105,21 +106,23 @@ main(void)
 	is_int(mbedtls_x509_crt_verify(&ca, &ca, NULL, NULL, &flags, NULL, NULL), 0,
 	       "CA: verifies as its own trust anchor");
 
-	is_int(issue(&srv, X509CA_SERVER, "server", &sk, &cak, &ca, s_srv), 0, "server certificate parses");
+	is_int(issue(&srv, X509CA_SERVER, "server", &sk, &cak, &ca, s_srv), 0,
+	       "server certificate parses");
 	is_int(mbedtls_x509_crt_verify(&srv, &ca, NULL, NULL, &flags, NULL, NULL), 0,
 	       "server: verifies against the CA");
 	{
 		int bare, null;
 
 		count_alg(srv.raw.p, srv.raw.len, &bare, &null);
-		ok(bare == 2 && null == 0, "ecdsa-with-SHA256 without parameters, twice (RFC 5758)");
+		ok(bare == 2 && null == 0,
+		   "ecdsa-with-SHA256 without parameters, twice (RFC 5758)");
 	}
 	ok(srv.ca_istrue == 0, "server: not a CA");
 	is_int(mbedtls_x509_crt_check_extended_key_usage(&srv, MBEDTLS_OID_SERVER_AUTH,
-							  MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)),
+							 MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)),
 	       0, "server: extendedKeyUsage serverAuth");
-	ok(mbedtls_x509_crt_check_extended_key_usage(&srv, MBEDTLS_OID_CLIENT_AUTH,
-						      MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) != 0,
+	ok(mbedtls_x509_crt_check_extended_key_usage(
+	       &srv, MBEDTLS_OID_CLIENT_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) != 0,
 	   "server: not clientAuth");
 	mbedtls_x509_dn_gets(dn, sizeof(dn), &srv.issuer);
 	is_str(dn, "CN=lab test CA", "server: issuer is the CA");
@@ -127,7 +130,7 @@ main(void)
 	is_int(issue(&alice, X509CA_CLIENT, "alice", &ak, &cak, &ca, s_a), 0, "alice parses");
 	is_int(issue(&bob, X509CA_CLIENT, "bob", &bk, &cak, &ca, s_b), 0, "bob parses");
 	is_int(mbedtls_x509_crt_check_extended_key_usage(&alice, MBEDTLS_OID_CLIENT_AUTH,
-							  MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)),
+							 MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)),
 	       0, "client: extendedKeyUsage clientAuth");
 	ok(memcmp(s_a, s_b, 16) != 0, "two clients, two serials");
 	ok(mbedtls_x509_crt_verify(&alice, &srv, NULL, NULL, &flags, NULL, NULL) != 0,
@@ -155,7 +158,7 @@ main(void)
 	is_int(mbedtls_x509_crt_verify(&alice, &ca, &crl, NULL, &flags, NULL, NULL), 0,
 	       "alice still verifies with the CRL (its signature checked)");
 	ok(mbedtls_x509_crt_verify(&bob, &ca, &crl, NULL, &flags, NULL, NULL) != 0 &&
-		   (flags & MBEDTLS_X509_BADCERT_REVOKED),
+	       (flags & MBEDTLS_X509_BADCERT_REVOKED),
 	   "bob fails as revoked");
 	/* a CRL signed by another key is not taken */
 	{
@@ -164,7 +167,7 @@ main(void)
 		mbedtls_x509_crl_init(&bad);
 		is_int(crl_of(&bad, &sk, &ca, &rv, 1), 0, "a CRL signed with the wrong key parses");
 		ok(mbedtls_x509_crt_verify(&alice, &ca, &bad, NULL, &flags, NULL, NULL) != 0 &&
-			   (flags & MBEDTLS_X509_BADCRL_NOT_TRUSTED),
+		       (flags & MBEDTLS_X509_BADCRL_NOT_TRUSTED),
 		   "but is not trusted");
 		mbedtls_x509_crl_free(&bad);
 	}
