@@ -4,6 +4,7 @@
  * (lib/ovpn), and runs and supervises one openvpn per protocol.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +324,8 @@ flush_line(struct inst *in)
 	}
 }
 
+/* Lines from openvpn into lab's log. The pipe is non-blocking: read until
+ * it is empty, or closed (then forget it). */
 static void
 on_output(struct ev_handle *h, int fd, uint32_t events, void *arg)
 {
@@ -330,24 +333,27 @@ on_output(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	char b[4096];
 	ssize_t r, i;
 
-	r = read(fd, b, sizeof(b));
-	if (r <= 0) {
+	(void)events;
+	for (;;) {
+		r = read(fd, b, sizeof(b));
 		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
 			return;
-		flush_line(in);
-		ev_del(h);
-		in->io = NULL;
-		close(in->out);
-		in->out = -1;
-		return;
-	}
-	for (i = 0; i < r; i++) {
-		if (b[i] == '\n') {
-			flush_line(in);
-		} else if (in->line.len < 2000) {
-			buf_addc(&in->line, b[i]);
+		if (r <= 0)
+			break;
+		for (i = 0; i < r; i++) {
+			if (b[i] == '\n')
+				flush_line(in);
+			else if (in->line.len < 2000)
+				buf_addc(&in->line, b[i]);
 		}
 	}
+	flush_line(in);
+	ev_del(h);
+	in->io = NULL;
+	close(in->out);
+	in->out = -1;
 }
 
 static int
@@ -385,7 +391,8 @@ on_exit_(struct ev_handle *h, pid_t pid, int status, void *arg)
 	in->child = NULL;
 	in->pid = -1;
 	if (in->io) {
-		/* what is left in the pipe */
+		/* what is left in the pipe (a process openvpn started may still
+		 * hold it open: then the rest is not waited for) */
 		on_output(in->io, in->out, EPOLLIN, in);
 		if (in->io) {
 			ev_del(in->io);
@@ -442,6 +449,7 @@ start(struct inst *in)
 		return;
 	}
 	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	in->pid = sp.pid;
 	in->out = p[0];
 	in->started = ev_now_ms(s->ev);
