@@ -175,6 +175,16 @@ cmd_revoke(int argc, char **argv)
 		die("%s", err);
 	printf("%s: revoked; crl.pem re-signed (openvpn reads it for every new connection)\n",
 	       name);
+	/* and sessions already up are dropped by a running openvpn */
+	for (k = 0; k < 2; k++) {
+		const char *proto = k ? "tcp" : "udp";
+		int n = ovpn_mgmt_kill(dir, proto, name, err, sizeof(err));
+
+		if (n < 0)
+			warnx_("%s: could not drop %s's live sessions: %s", proto, name, err);
+		else if (n > 0)
+			printf("%s: %d live session%s dropped (%s)\n", name, n, n > 1 ? "s" : "", proto);
+	}
 	return 0;
 }
 

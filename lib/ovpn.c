@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <mbedtls/aes.h>
@@ -16,6 +19,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509_crt.h>
 
+#include "ev.h"
 #include "fs.h"
 #include "hash.h"
 #include "ipaddr.h"
@@ -612,6 +616,9 @@ server_conf(const char *dir, const struct ovpn_settings *s, int tcp, struct buf 
 	buf_addf(b, "status %s/status-%s.log 5\nstatus-version 2\n", dir, tcp ? "tcp" : "udp");
 	if (!tcp)
 		buf_adds(b, "explicit-exit-notify 1\n");
+	/* for revoke to drop live sessions; only where the socket's path fits */
+	if (strlen(dir) + sizeof("/mgmt-udp.sock") <= sizeof(((struct sockaddr_un *)0)->sun_path))
+		buf_addf(b, "management %s/mgmt-%s.sock unix\n", dir, tcp ? "tcp" : "udp");
 	for (i = 0; i < s->nroutes; i++) {
 		net_mask(s->routes[i], nm, sizeof(nm));
 		buf_addf(b, "push \"route %s\"\n", nm);
@@ -1048,5 +1055,101 @@ out:
 	mbedtls_x509_crt_free(&ca);
 	mbedtls_pk_free(&cak);
 	fs_unlock(lock);
+	return rc;
+}
+
+/* A line from the management socket into line (without CR LF), waiting
+ * until deadline (monotonic ms). 0, or -1 (ETIMEDOUT, or the peer went). */
+static int
+mgmt_line(int fd, struct buf *in, char *line, size_t n, uint64_t deadline)
+{
+	for (;;) {
+		char *nl = in->len ? memchr(in->data, '\n', in->len) : NULL;
+		struct pollfd p = { fd, POLLIN, 0 };
+		char b[512];
+		ssize_t r;
+		int64_t left;
+
+		if (nl) {
+			size_t l = (size_t)(nl - in->data);
+
+			if (l && in->data[l - 1] == '\r')
+				l--;
+			if (l >= n)
+				l = n - 1;
+			memcpy(line, in->data, l);
+			line[l] = '\0';
+			buf_consume(in, (size_t)(nl - in->data) + 1);
+			return 0;
+		}
+		left = (int64_t)(deadline - mono_ms());
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = read(fd, b, sizeof(b));
+		if (r <= 0) {
+			if (r == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+		if (buf_add(in, b, (size_t)r) < 0 || in->len > 65536)
+			return -1;
+	}
+}
+
+int
+ovpn_mgmt_kill(const char *dir, const char *proto, const char *name, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct buf in = BUF_INIT;
+	char line[512], cmd[128];
+	uint64_t deadline = mono_ms() + 5000;
+	int fd, rc = -1;
+	unsigned count;
+
+	if (!ovpn_name_ok(name))
+		return seterr(err, errlen, EINVAL, "%s: not a client name", name);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/mgmt-%s.sock", dir, proto) >=
+	    sizeof(sa.sun_path))
+		return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return syserr(err, errlen, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		/* no openvpn there (a socket left by one that died is refused) */
+		rc = errno == ENOENT || errno == ECONNREFUSED ? 0 : syserr(err, errlen, sa.sun_path);
+		goto out;
+	}
+	snprintf(cmd, sizeof(cmd), "kill %s\r\n", name);
+	if (fs_write_full(fd, cmd, strlen(cmd)) < 0) {
+		syserr(err, errlen, sa.sun_path);
+		goto out;
+	}
+	/* ">INFO:..." and other notifications first; then the answer:
+	 * "SUCCESS: common name 'bob' found, 1 client(s) killed", or
+	 * "ERROR: common name 'bob' not found" */
+	for (;;) {
+		if (mgmt_line(fd, &in, line, sizeof(line), deadline) < 0) {
+			syserr(err, errlen, sa.sun_path);
+			goto out;
+		}
+		if (!strncmp(line, "ERROR:", 6)) {
+			rc = 0;
+			break;
+		}
+		if (!strncmp(line, "SUCCESS:", 8)) {
+			const char *f = strstr(line, "found, ");
+
+			rc = f && sscanf(f + 7, "%u", &count) == 1 ? (int)count : 1;
+			break;
+		}
+	}
+	fs_write_full(fd, "quit\r\n", 6);
+out:
+	close(fd);
+	buf_free(&in);
 	return rc;
 }

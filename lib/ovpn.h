@@ -13,6 +13,7 @@
  *   index               NAME SERIAL NOT_BEFORE NOT_AFTER REVOKED_AT, per line
  *   server-udp.conf     openvpn --config for each instance
  *   server-tcp.conf
+ *   mgmt-udp.sock ...   their management sockets (while they run)
  *   clients/NAME.{crt,key,ovpn}
  *
  * Every file is replaced atomically (temporary, fsync, rename); init builds
@@ -73,6 +74,12 @@ int ovpn_client_new(const char *dir, const char *name, const char *remote, const
 		    char *path, size_t pathlen, char *err, size_t errlen);
 /* Revoke NAME's certificate: into the CRL, re-signed, and the index. */
 int ovpn_revoke(const char *dir, const char *name, char *err, size_t errlen);
+
+/* Ask the running openvpn of an instance ("udp", "tcp"), through its
+ * management socket DIR/mgmt-PROTO.sock, to drop NAME's sessions now.
+ * The number dropped; 0 also when that openvpn is not running. */
+int ovpn_mgmt_kill(const char *dir, const char *proto, const char *name, char *err,
+		   size_t errlen);
 
 /* The index, in issue order. Free *v with free(). */
 int ovpn_index_load(const char *dir, struct ovpn_client **v, size_t *n, char *err, size_t errlen);

@@ -97,6 +97,7 @@ persist-key
 persist-tun
 status DIR/status-tcp.log 5
 status-version 2
+management DIR/mgmt-tcp.sock unix
 push \"route 192.168.1.0 255.255.255.0\"
 push \"route 10.0.0.0 255.0.0.0\"
 verb 3

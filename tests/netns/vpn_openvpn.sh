@@ -127,7 +127,7 @@ testing "carol reaches the server's TCP tunnel address" \
 " "" ""
 # openvpn rewrites its status file every 5 s
 i=0
-until "$LAB" vpn openvpn ls --dir "$D" | grep -q '^alice *connected' || [ $i -gt 120 ]; do
+until [ "$("$LAB" vpn openvpn ls --dir "$D" | grep -c '^\(alice\|carol\) *connected')" = 2 ] || [ $i -gt 150 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -148,11 +148,18 @@ if wait_for "$work/bob.log" "Initialization Sequence Completed" 30; then
 else
 	fail "bob connects before revocation" "$(tail -20 "$work/bob.log")"
 fi
-disconnect bob
-bobserial=$(awk '$1 == "bob" { print toupper($2) }' "$D/index")
-testing "revoke bob" "\"\$LAB\" vpn openvpn revoke bob --dir $D" \
-	"bob: revoked; crl.pem re-signed (openvpn reads it for every new connection)
+testing "bob reaches the server through his tunnel" \
+	"n cli busybox ping -c 1 -W 3 -q 10.8.0.1 | grep -o '1 packets received'" "1 packets received
 " "" ""
+bobserial=$(awk '$1 == "bob" { print toupper($2) }' "$D/index")
+testing "revoke bob while he is connected: his live session is dropped" "\"\$LAB\" vpn openvpn revoke bob --dir $D" \
+	"bob: revoked; crl.pem re-signed (openvpn reads it for every new connection)
+bob: 1 live session dropped (udp)
+" "" ""
+testing "bob's tunnel no longer reaches the server" \
+	"n cli busybox ping -c 2 -W 2 -q 10.8.0.1 | grep -o '0 packets received'" "0 packets received
+" "" ""
+disconnect bob
 testing "openssl crl parses the CRL and lists bob's serial" \
 	"openssl crl -in $D/crl.pem -noout -text | grep -c 'Serial Number: $bobserial'" "1
 " "" ""
