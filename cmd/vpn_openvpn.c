@@ -183,7 +183,8 @@ cmd_revoke(int argc, char **argv)
 		if (n < 0)
 			warnx_("%s: could not drop %s's live sessions: %s", proto, name, err);
 		else if (n > 0)
-			printf("%s: %d live session%s dropped (%s)\n", name, n, n > 1 ? "s" : "", proto);
+			printf("%s: %d live session%s dropped (%s)\n", name, n, n > 1 ? "s" : "",
+			       proto);
 	}
 	return 0;
 }

@@ -3,11 +3,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1065,7 +1065,7 @@ mgmt_line(int fd, struct buf *in, char *line, size_t n, uint64_t deadline)
 {
 	for (;;) {
 		char *nl = in->len ? memchr(in->data, '\n', in->len) : NULL;
-		struct pollfd p = { fd, POLLIN, 0 };
+		struct pollfd p = {fd, POLLIN, 0};
 		char b[512];
 		ssize_t r;
 		int64_t left;
@@ -1120,7 +1120,8 @@ ovpn_mgmt_kill(const char *dir, const char *proto, const char *name, char *err, 
 		return syserr(err, errlen, "socket");
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		/* no openvpn there (a socket left by one that died is refused) */
-		rc = errno == ENOENT || errno == ECONNREFUSED ? 0 : syserr(err, errlen, sa.sun_path);
+		rc =
+		    errno == ENOENT || errno == ECONNREFUSED ? 0 : syserr(err, errlen, sa.sun_path);
 		goto out;
 	}
 	snprintf(cmd, sizeof(cmd), "kill %s\r\n", name);

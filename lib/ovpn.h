@@ -78,8 +78,7 @@ int ovpn_revoke(const char *dir, const char *name, char *err, size_t errlen);
 /* Ask the running openvpn of an instance ("udp", "tcp"), through its
  * management socket DIR/mgmt-PROTO.sock, to drop NAME's sessions now.
  * The number dropped; 0 also when that openvpn is not running. */
-int ovpn_mgmt_kill(const char *dir, const char *proto, const char *name, char *err,
-		   size_t errlen);
+int ovpn_mgmt_kill(const char *dir, const char *proto, const char *name, char *err, size_t errlen);
 
 /* The index, in issue order. Free *v with free(). */
 int ovpn_index_load(const char *dir, struct ovpn_client **v, size_t *n, char *err, size_t errlen);
