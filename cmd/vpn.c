@@ -51,6 +51,13 @@ const char vpn_usage[] =
 	"                    [--qr | --no-qr] [--png FILE] [-n] [-v]\n"
 	"       lab vpn peer rm NAME [--if IFACE] [--conf FILE] [--clients DIR] [-n] [-v]\n"
 	"       lab vpn peer ls [--if IFACE] [--conf FILE] [--json]\n"
+	"       lab vpn openvpn init [--dir D] [--proto udp|tcp|both] [--port N]\n"
+	"                     [--udp-port N] [--tcp-port N] [--subnet CIDR] [--tcp-subnet CIDR]\n"
+	"                     [--remote HOST] [--route CIDR]... [--days N]\n"
+	"       lab vpn openvpn client NAME [--dir D] [--remote HOST[:PORT]] [--proto udp|tcp]\n"
+	"       lab vpn openvpn revoke NAME [--dir D]\n"
+	"       lab vpn openvpn ls [--dir D] [--json]\n"
+	"       lab vpn openvpn run [--dir D] [--openvpn PATH] [-v]\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
@@ -69,7 +76,15 @@ const char vpn_usage[] =
 	"The client routes the VPN subnets and the gateway's directly connected\n"
 	"prefixes (and each --route) through the tunnel, or everything with --all.\n"
 	"Without --endpoint, a \"# Endpoint = HOST:PORT\" line in [Interface] is used.\n"
-	"-n prints what would be written and sent, and changes nothing.\n";
+	"-n prints what would be written and sent, and changes nothing.\n"
+	"\n"
+	"openvpn is an OpenVPN gateway on the system's openvpn: init makes a CA, the\n"
+	"server's certificate, a tls-crypt-v2 server key, a CRL and one server\n"
+	"configuration per protocol in D (default /etc/lab/openvpn), and refuses a D\n"
+	"that already holds a CA; client writes\n"
+	"D/clients/NAME.ovpn with everything inline; revoke re-signs the CRL, which\n"
+	"openvpn reads again for each new connection; run starts one openvpn per\n"
+	"instance and restarts one that dies, until SIGTERM (SIGHUP is passed on).\n";
 
 static void
 print_key(const uint8_t k[32])
@@ -796,6 +811,7 @@ static const struct {
 	{ "show", cmd_show },
 	{ "qr", vpn_qr_main },
 	{ "peer", vpn_peer_main },
+	{ "openvpn", vpn_openvpn_main },
 };
 
 int
