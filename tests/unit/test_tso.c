@@ -130,7 +130,7 @@ run(int v6)
 	ok(n == len && !memcmp(g.pkt + hl, pkt + hl, payload), "%s: one packet with the whole payload",
 	   v6 ? "IPv6" : "IPv4");
 	ok(g.vh[0] == 1 && g.vh[1] == (v6 ? 4 : 1) && (g.vh[4] | g.vh[5] << 8) == 1000 && (size_t)g.vh[6] == iphl &&
-		   g.vh[8] == 16 && (g.vh[2] | g.vh[3] << 8) == hl,
+		   g.vh[8] == 16 && (size_t)(g.vh[2] | g.vh[3] << 8) == hl,
 	   "%s: a GSO header: TCP, MSS 1000, checksum from the TCP header on", v6 ? "IPv6" : "IPv4");
 	ok(v6 ? (size_t)(g.pkt[4] << 8 | g.pkt[5]) == len - 40
 	      : (size_t)(g.pkt[2] << 8 | g.pkt[3]) == len && sum(g.pkt, 20, 0) == 0xffff,
