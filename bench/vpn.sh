@@ -2,8 +2,10 @@
 # bench/vpn.sh: lab vpn against wireguard-go (Debian's package) between two
 # network namespaces over a veth pair: iperf3 TCP throughput and ping
 # latency through lab <-> lab, wireguard-go <-> wireguard-go, and the bare
-# veth as the ceiling; the time of one handshake against lab's responder. Prints Mbit/s, ms and the ratio lab / wireguard-go (above 1,
-# lab is faster). Root. SECONDS_EACH=10 per iperf3 run.
+# veth as the ceiling (and lab with its crypto in one thread per side);
+# the time of one handshake against lab's responder. Prints Mbit/s, ms and
+# the ratio lab / wireguard-go (above 1, lab is faster). Root.
+# SECONDS_EACH=10 per iperf3 run.
 set -eu
 [ "$(id -u)" = 0 ] || { echo "bench/vpn.sh: needs root" >&2; exit 1; }
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,6 +83,14 @@ lab=$(tput 10.5.0.1)
 lab_rtt=$(rtt 10.5.0.1)
 ip netns exec $A "$LAB" vpn down "$w/la$$.conf"
 ip netns exec $B "$LAB" vpn down "$w/lb$$.conf"
+# the same with the crypto in one thread per side (no worker threads)
+LAB_VPN_THREADS=1 ip netns exec $A "$LAB" vpn up "$w/la$$.conf" >/dev/null
+LAB_VPN_THREADS=1 ip netns exec $B "$LAB" vpn up "$w/lb$$.conf" >/dev/null
+ip netns exec $B busybox ping -c 1 -W 5 10.5.0.1 >/dev/null
+lab1=$(tput 10.5.0.1)
+lab1_rtt=$(rtt 10.5.0.1)
+ip netns exec $A "$LAB" vpn down "$w/la$$.conf"
+ip netns exec $B "$LAB" vpn down "$w/lb$$.conf"
 
 # ---- wireguard-go <-> wireguard-go ----
 ip netns exec $A env WG_PROCESS_FOREGROUND=1 wireguard-go ga$$ >/dev/null 2>&1 &
@@ -97,6 +107,7 @@ go=$(tput 10.4.0.1)
 go_rtt=$(rtt 10.4.0.1)
 row "wireguard-go <-> wireguard-go" "$go Mbit/s" "rtt $go_rtt ms"
 row "lab <-> lab" "$lab Mbit/s" "rtt $lab_rtt ms"
+row "lab <-> lab, crypto in one thread" "$lab1 Mbit/s" "rtt $lab1_rtt ms"
 row "throughput lab / wireguard-go" "$(ratio "$lab" "$go")x" "(goal 3x)"
 row "throughput lab / veth" "$(ratio "$lab" "$veth")"
 

@@ -28,6 +28,7 @@
 #include "nl_route.h"
 #include "tso.h"
 #include "tun.h"
+#include "workpool.h"
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -79,6 +80,22 @@ struct peer {
 	int removed;
 };
 
+/* One message to seal or open on the pool's threads. */
+struct cjob {
+	uint8_t key[32];		/* seal: the session's send key */
+	const struct wg_session *s;	/* open: the session it names */
+	uint8_t *msg;
+	size_t len;
+	long res;			/* open: the packet's length, -1 forged, -2 not data */
+	uint64_t ctr;
+	size_t peer;
+	int which, from;
+	uint32_t s_index;
+};
+
+#define OPEN_MAX (BATCH * 64)
+#define POOL_MIN 8			/* fewer messages are sealed or opened in the caller */		/* messages in one receive batch (GRO trains) */
+
 /* Messages gathered for sendmmsg; runs of equal size to one address go
  * as one UDP GSO send (one trip through the stack for up to 64). */
 struct out_batch {
@@ -114,6 +131,9 @@ struct wg_dev {
 	int batching, gso, gro;
 	uint8_t tunbuf[TSO_VNET_HDR + 65536], seg[65536];	/* super-packets from TUN */
 	struct tso_gro train;					/* and to it */
+	struct workpool *pool;
+	struct cjob seal[OUT_BATCH], open[OPEN_MAX];
+	int nseal, nopen;
 	int no_gro;
 	int listen_port, mtu;
 	struct ipaddr addrs[8];
@@ -157,6 +177,8 @@ derr(struct wg_dev *d, const char *fmt, ...)
 static void v4_mapped(struct sockaddr_storage *ss, socklen_t *len);
 static int tun_write(struct wg_dev *d, const uint8_t *pkt, size_t n);
 static void deliver(struct wg_dev *d, const uint8_t *pkt, size_t n);
+static void opened(struct wg_dev *d, struct peer *p, struct session *ss, int j, uint8_t *msg, long l, uint64_t ctr,
+		   const struct sockaddr_storage *from, socklen_t flen);
 static void gro_flush(struct wg_dev *d);
 static long env_seconds(const char *name, long dflt);
 
@@ -463,11 +485,17 @@ packet_addr(const uint8_t *pkt, size_t n, int dst, struct ipaddr *a)
 	return -1;
 }
 
+static void seal_job(void *arg, int i);
+
 static void
 flush(struct wg_dev *d)
 {
 	struct out_batch *b = &d->out;
 	int i = 0, m = 0, done = 0;
+
+	/* a few: cheaper here than waking a thread */
+	workpool_run(d->nseal >= POOL_MIN ? d->pool : NULL, seal_job, d, d->nseal);
+	d->nseal = 0;
 
 	while (i < b->n) {
 		size_t seg = b->iov[i].iov_len, total = seg;
@@ -527,6 +555,20 @@ flush(struct wg_dev *d)
 	b->n = 0;
 }
 
+/* The next place in the out batch, addressed to p. */
+static uint8_t *
+out_slot(struct wg_dev *d, struct peer *p)
+{
+	struct out_batch *b = &d->out;
+	int i = b->n++;
+
+	memcpy(&b->addr[i], &p->ep, p->eplen);
+	b->addrlen[i] = p->eplen;
+	b->iov[i].iov_base = b->buf[i];
+	p->last_sent = mono_ms();
+	return b->buf[i];
+}
+
 static void
 send_to(struct wg_dev *d, struct peer *p, const uint8_t *msg, size_t n)
 {
@@ -534,16 +576,12 @@ send_to(struct wg_dev *d, struct peer *p, const uint8_t *msg, size_t n)
 		return;	/* no endpoint yet: the peer has to reach us first */
 	p->last_sent = mono_ms();
 	if (d->batching && n <= MSG_MAX) {
-		struct out_batch *b = &d->out;
-		int i = b->n++;
+		uint8_t *slot = out_slot(d, p);
 
-		memcpy(b->buf[i], msg, n);
-		memcpy(&b->addr[i], &p->ep, p->eplen);
-		b->addrlen[i] = p->eplen;
-		b->iov[i].iov_base = b->buf[i];
-		b->iov[i].iov_len = n;
+		memcpy(slot, msg, n);
+		d->out.iov[d->out.n - 1].iov_len = n;
 		p->tx += n;
-		if (b->n == OUT_BATCH)
+		if (d->out.n == OUT_BATCH)
 			flush(d);
 		return;
 	}
@@ -596,7 +634,21 @@ send_data(struct wg_dev *d, struct peer *p, const uint8_t *pkt, size_t n)
 			initiate(d, p);
 		return;
 	}
-	send_to(d, p, msg, wg_seal(&p->cur.s, pkt, n, msg));
+	if (d->batching && p->eplen && n <= 2048) {
+		/* sealed with the rest of the batch, on the pool, at flush */
+		uint8_t *slot = out_slot(d, p);
+		struct cjob *j = &d->seal[d->nseal++];
+
+		j->msg = slot;
+		j->len = wg_seal_prepare(&p->cur.s, pkt, n, slot);
+		memcpy(j->key, p->cur.s.send, 32);
+		d->out.iov[d->out.n - 1].iov_len = j->len;
+		p->tx += j->len;
+		if (d->out.n == OUT_BATCH)
+			flush(d);
+	} else {
+		send_to(d, p, msg, wg_seal(&p->cur.s, pkt, n, msg));
+	}
 	if (p->we_initiated && t - p->cur.born > d->rekey_ms && (!p->hs_active || t - p->hs_sent > RETRY_MS))
 		initiate(d, p);
 }
@@ -754,7 +806,6 @@ udp_message(struct wg_dev *d, uint8_t *msg, ssize_t n, struct sockaddr_storage *
 			for (j = 0; j < 2; j++) {
 				uint64_t ctr;
 				long l;
-				struct ipaddr src;
 
 				if (!ss[j]->valid || ss[j]->s.local_index != to ||
 				    mono_ms() - ss[j]->born > d->reject_ms)
@@ -762,40 +813,95 @@ udp_message(struct wg_dev *d, uint8_t *msg, ssize_t n, struct sockaddr_storage *
 				l = wg_open(&ss[j]->s, msg, (size_t)n, &ctr);
 				if (l < 0)
 					continue;
-				if (!replay_ok(ss[j], ctr))
-					return;
-				ss[j]->confirmed = 1;
-				p->rx += (uint64_t)n;
-				p->ep = from;	/* the peer roams: answer where it is now */
-				p->eplen = flen;
-				if (p->queued_len && j == 0) {
-					uint8_t q[2048];
-					size_t qn = p->queued_len;
-
-					memcpy(q, p->queued, qn);
-					p->queued_len = 0;
-					send_data(d, p, q, qn);
-				}
-				if (l == 0)
-					return;	/* a keepalive */
-				{
-					const uint8_t *pkt = msg + WG_DATA_HEAD;
-					size_t plen = (size_t)l;
-
-					/* the IP length, not the padding */
-					if ((pkt[0] >> 4) == 4 && plen >= 20)
-						plen = (size_t)(pkt[2] << 8 | pkt[3]);
-					else if ((pkt[0] >> 4) == 6 && plen >= 40)
-						plen = 40 + (size_t)(pkt[4] << 8 | pkt[5]);
-					if (plen > (size_t)l || packet_addr(pkt, plen, 0, &src) < 0 ||
-					    route(d, &src) != p)
-						return;	/* not from an address this peer may use */
-					deliver(d, pkt, plen);
-				}
+				opened(d, p, ss[j], j, msg, l, ctr, &from, flen);
 				return;
 			}
 		}
 	}
+}
+
+/* A data message of peer p that opened under session ss (0: p's current,
+ * 1: its previous) to l bytes of packet with counter ctr. */
+static void
+opened(struct wg_dev *d, struct peer *p, struct session *ss, int j, uint8_t *msg, long l, uint64_t ctr,
+       const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct ipaddr src;
+
+	if (!replay_ok(ss, ctr))
+		return;
+	ss->confirmed = 1;
+	p->rx += (uint64_t)(WG_DATA_HEAD + l + WG_TAG);
+	memcpy(&p->ep, from, flen);	/* the peer roams: answer where it is now */
+	p->eplen = flen;
+	if (p->queued_len && j == 0) {
+		uint8_t q[2048];
+		size_t qn = p->queued_len;
+
+		memcpy(q, p->queued, qn);
+		p->queued_len = 0;
+		send_data(d, p, q, qn);
+	}
+	if (l == 0)
+		return;	/* a keepalive */
+	{
+		const uint8_t *pkt = msg + WG_DATA_HEAD;
+		size_t plen = (size_t)l;
+
+		/* the IP length, not the padding */
+		if ((pkt[0] >> 4) == 4 && plen >= 20)
+			plen = (size_t)(pkt[2] << 8 | pkt[3]);
+		else if ((pkt[0] >> 4) == 6 && plen >= 40)
+			plen = 40 + (size_t)(pkt[4] << 8 | pkt[5]);
+		if (plen > (size_t)l || packet_addr(pkt, plen, 0, &src) < 0 || route(d, &src) != p)
+			return;	/* not from an address this peer may use */
+		deliver(d, pkt, plen);
+	}
+}
+
+/* ---- the data path's crypto on the pool's threads ---- */
+
+static void
+seal_job(void *arg, int i)
+{
+	struct wg_dev *d = arg;
+	struct cjob *j = &d->seal[i];
+
+	wg_seal_finish(j->key, j->msg, j->len);
+}
+
+static void
+open_job(void *arg, int i)
+{
+	struct wg_dev *d = arg;
+	struct cjob *j = &d->open[i];
+
+	if (j->s)
+		j->res = wg_open(j->s, j->msg, j->len, &j->ctr);
+}
+
+/* The session of peers that a data message names by its receiver index. */
+static int
+session_of(struct wg_dev *d, const uint8_t *msg, size_t n, size_t *peer, int *which)
+{
+	uint32_t to = (uint32_t)msg[4] | (uint32_t)msg[5] << 8 | (uint32_t)msg[6] << 16 | (uint32_t)msg[7] << 24;
+	uint64_t t = mono_ms();
+	size_t k;
+
+	if (n < WG_DATA_HEAD + WG_TAG || msg[0] != 4)
+		return -1;
+	for (k = 0; k < d->np; k++) {
+		struct session *ss[2] = { &d->p[k].cur, &d->p[k].prev };
+		int j;
+
+		for (j = 0; j < 2; j++)
+			if (ss[j]->valid && ss[j]->s.local_index == to && t - ss[j]->born <= d->reject_ms) {
+				*peer = k;
+				*which = j;
+				return 0;
+			}
+	}
+	return -1;
 }
 
 /* What the socket holds, BATCH at a time; replies go out in one batch. */
@@ -820,6 +926,10 @@ from_udp(struct wg_dev *d)
 	if (n <= 0)
 		return 0;
 	d->batching = 1;
+	/* 1: every message (a GRO train is several), data messages matched
+	 * to their sessions; 2: those opened on the pool; 3: in order, the
+	 * rest of the work, and whatever did not match the usual way */
+	d->nopen = 0;
 	for (i = 0; i < n; i++) {
 		struct msghdr *h = &b->mh[i].msg_hdr;
 		size_t len = b->mh[i].msg_len, seg = len, off;
@@ -833,10 +943,40 @@ from_udp(struct wg_dev *d)
 				if (g > 0)
 					seg = (size_t)g;
 			}
-		/* a train of datagrams, each its own message */
-		for (off = 0; off < len; off += seg)
-			udp_message(d, b->buf[i] + off, (ssize_t)(len - off < seg ? len - off : seg), &b->addr[i],
-				    h->msg_namelen);
+		for (off = 0; off < len && d->nopen < OPEN_MAX; off += seg) {
+			struct cjob *j = &d->open[d->nopen++];
+
+			j->msg = b->buf[i] + off;
+			j->len = len - off < seg ? len - off : seg;
+			j->from = i;
+			j->res = -2;	/* not a data message of a known session: step 3 as a whole */
+			j->s = NULL;
+			if (session_of(d, j->msg, j->len, &j->peer, &j->which) == 0) {
+				j->s = j->which ? &d->p[j->peer].prev.s : &d->p[j->peer].cur.s;
+				j->s_index = j->s->local_index;
+				j->res = -1;
+			}
+		}
+	}
+	workpool_run(d->nopen >= POOL_MIN ? d->pool : NULL, open_job, d, d->nopen);
+	for (i = 0; i < d->nopen; i++) {
+		struct cjob *j = &d->open[i];
+		struct peer *p;
+		struct session *ss;
+
+		if (j->res == -2) {
+			udp_message(d, j->msg, (ssize_t)j->len, &b->addr[j->from], b->mh[j->from].msg_hdr.msg_namelen);
+			continue;
+		}
+		if (j->res < 0)
+			continue;	/* forged, or not ours */
+		/* a handshake in this batch may have moved the session: find it again */
+		p = &d->p[j->peer];
+		ss = p->cur.valid && p->cur.s.local_index == j->s_index ? &p->cur :
+		     p->prev.valid && p->prev.s.local_index == j->s_index ? &p->prev : NULL;
+		if (ss)
+			opened(d, p, ss, ss == &p->prev, j->msg, j->res, j->ctr, &b->addr[j->from],
+			       b->mh[j->from].msg_hdr.msg_namelen);
 	}
 	d->batching = 0;
 	gro_flush(d);
@@ -1344,6 +1484,16 @@ wg_dev_peers(const struct wg_dev *d)
 int
 wg_dev_run(struct wg_dev *d, volatile sig_atomic_t *stop)
 {
+	if (!d->pool) {
+		/* a thread per core for the crypto of each batch (the caller's is
+		 * one of them); started here, after a daemon's fork, which keeps
+		 * no threads. LAB_VPN_THREADS=1 keeps it all in one. Without
+		 * threads (none can start), everything runs in this one. */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		long want = env_seconds("LAB_VPN_THREADS", cores < 1 ? 1 : cores > 8 ? 8 : cores);
+
+		d->pool = workpool_new((int)(want - 1));
+	}
 	while (!*stop) {
 		struct pollfd pf[3] = { { d->tun, POLLIN, 0 }, { d->udp, POLLIN, 0 }, { d->uapi, POLLIN, 0 } };
 		int r = poll(pf, 3, 1000);
@@ -1388,6 +1538,7 @@ wg_dev_close(struct wg_dev *d)
 	for (i = 0; i < d->ndns; i++)
 		free(d->dns[i]);
 	iptrie_free(&d->trie);
+	workpool_free(d->pool);
 	free(d->in);
 	if (d->p)
 		memset(d->p, 0, d->np * sizeof(*d->p));	/* preshared keys, session keys */

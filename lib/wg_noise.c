@@ -307,20 +307,36 @@ wg_consume_response(struct wg_handshake *hs, const struct wg_identity *me, const
 }
 
 size_t
-wg_seal(struct wg_session *s, const void *p, size_t n, uint8_t *out)
+wg_seal_prepare(struct wg_session *s, const void *p, size_t n, uint8_t *out)
 {
 	size_t padded = (n + 15) & ~(size_t)15;
-	uint8_t nonce[12];
 
 	memset(out, 0, WG_DATA_HEAD);
 	out[0] = 4;
 	put32(out + 4, s->remote_index);
-	put64(out + 8, s->send_counter);
-	memcpy(out + WG_DATA_HEAD, p, n);
+	put64(out + 8, s->send_counter++);
+	memmove(out + WG_DATA_HEAD, p, n);
 	memset(out + WG_DATA_HEAD + n, 0, padded - n);
-	aead_nonce(nonce, s->send_counter++);
-	aead_seal(s->send, nonce, out + WG_DATA_HEAD, padded, NULL, 0, out + WG_DATA_HEAD + padded);
 	return WG_DATA_HEAD + padded + WG_TAG;
+}
+
+void
+wg_seal_finish(const uint8_t key[32], uint8_t *msg, size_t len)
+{
+	uint8_t nonce[12];
+	size_t padded = len - WG_DATA_HEAD - WG_TAG;
+
+	aead_nonce(nonce, get64(msg + 8));
+	aead_seal(key, nonce, msg + WG_DATA_HEAD, padded, NULL, 0, msg + WG_DATA_HEAD + padded);
+}
+
+size_t
+wg_seal(struct wg_session *s, const void *p, size_t n, uint8_t *out)
+{
+	size_t len = wg_seal_prepare(s, p, n, out);
+
+	wg_seal_finish(s->send, out, len);
+	return len;
 }
 
 long

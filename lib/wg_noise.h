@@ -75,6 +75,12 @@ int wg_consume_response(struct wg_handshake *hs, const struct wg_identity *me,
 /* A data message for packet p (n bytes): out holds WG_DATA_HEAD + the
  * padded length + WG_TAG; its length is returned. */
 size_t wg_seal(struct wg_session *s, const void *p, size_t n, uint8_t *out);
+/* wg_seal in two steps, so that many can be encrypted in parallel: the
+ * header with the next counter and the padded packet (p may be out +
+ * WG_DATA_HEAD), then the encryption in place under the session's send
+ * key; the message's length as wg_seal gives it. */
+size_t wg_seal_prepare(struct wg_session *s, const void *p, size_t n, uint8_t *out);
+void wg_seal_finish(const uint8_t key[32], uint8_t *msg, size_t len);
 /* In place: the padded packet's length, or -1 (not ours, or forged);
  * *counter gets its counter (for the replay window). */
 long wg_open(const struct wg_session *s, uint8_t *msg, size_t len, uint64_t *counter);
