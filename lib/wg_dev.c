@@ -42,7 +42,11 @@
 #define GSO_MAX 64			/* segments in one UDP GSO send */
 #define MSG_MAX (WG_DATA_HEAD + 2048 + WG_TAG)
 #define RECV_MAX 65536			/* one receive: a datagram, or a GRO train of them */
-#define RETRY_MS 5000
+#define RETRY_MS 5000			/* REKEY_TIMEOUT, plus up to 333 ms of jitter */
+#define ATTEMPT_MS (90 * 1000)		/* REKEY_ATTEMPT_TIME: then the queued packet goes */
+#define KEEPALIVE_MS 10000		/* KEEPALIVE_TIMEOUT */
+#define REKEY_AFTER_MESSAGES (1ull << 60)
+#define REJECT_AFTER_MESSAGES (~0ull - (1ull << 13))
 #define COOKIE_SECRET_MS (120 * 1000)
 #define RERESOLVE_MS (120 * 1000)
 /* under load: more handshake messages than this in one second */
@@ -75,6 +79,9 @@ struct peer {
 	uint8_t queued[2048];
 	size_t queued_len;
 	uint64_t last_sent;
+	uint64_t retry_ms, hs_first;	/* this attempt's jittered retry, the first attempt */
+	uint64_t last_recv;		/* the last data (not a keepalive) received */
+	uint64_t unanswered;		/* data sent since nothing came back, or 0 */
 	uint64_t rx, tx;		/* bytes on the wire, as wg show counts them */
 	struct timespec last_hs;	/* wall clock of the last finished handshake */
 	int removed;
@@ -601,8 +608,16 @@ initiate(struct wg_dev *d, struct peer *p)
 	if (p->cookie_at && mono_ms() - p->cookie_at < COOKIE_SECRET_MS)
 		wg_mac2_add(msg, sizeof(msg), p->cookie);	/* the peer is under load */
 	memcpy(p->sent_mac1, msg + sizeof(msg) - 32, 16);
+	if (!p->hs_active)
+		p->hs_first = mono_ms();
 	p->hs_active = p->we_initiated = 1;
 	p->hs_sent = mono_ms();
+	{
+		uint16_t jitter;
+
+		rand_bytes(&jitter, sizeof(jitter));
+		p->retry_ms = RETRY_MS + jitter % 334;	/* retries of many peers spread out */
+	}
 	send_to(d, p, msg, sizeof(msg));
 }
 
@@ -625,15 +640,18 @@ send_data(struct wg_dev *d, struct peer *p, const uint8_t *pkt, size_t n)
 	uint8_t msg[2048 + 64];
 	uint64_t t = mono_ms();
 
-	if (!p->cur.valid || !p->cur.confirmed || t - p->cur.born > d->reject_ms) {
+	if (!p->cur.valid || !p->cur.confirmed || t - p->cur.born > d->reject_ms ||
+	    p->cur.s.send_counter >= REJECT_AFTER_MESSAGES) {
 		if (n) {
 			memcpy(p->queued, pkt, n);	/* the newest waits for the handshake */
 			p->queued_len = n;
 		}
-		if (!p->hs_active || t - p->hs_sent > RETRY_MS)
+		if (!p->hs_active || t - p->hs_sent > p->retry_ms)
 			initiate(d, p);
 		return;
 	}
+	if (n && !p->unanswered)
+		p->unanswered = t;	/* a handshake if nothing comes back in 15 s */
 	if (d->batching && p->eplen && n <= 2048) {
 		/* sealed with the rest of the batch, on the pool, at flush */
 		uint8_t *slot = out_slot(d, p);
@@ -649,7 +667,8 @@ send_data(struct wg_dev *d, struct peer *p, const uint8_t *pkt, size_t n)
 	} else {
 		send_to(d, p, msg, wg_seal(&p->cur.s, pkt, n, msg));
 	}
-	if (p->we_initiated && t - p->cur.born > d->rekey_ms && (!p->hs_active || t - p->hs_sent > RETRY_MS))
+	if (((p->we_initiated && t - p->cur.born > d->rekey_ms) || p->cur.s.send_counter >= REKEY_AFTER_MESSAGES) &&
+	    (!p->hs_active || t - p->hs_sent > p->retry_ms))
 		initiate(d, p);
 }
 
@@ -831,6 +850,14 @@ opened(struct wg_dev *d, struct peer *p, struct session *ss, int j, uint8_t *msg
 	if (!replay_ok(ss, ctr))
 		return;
 	ss->confirmed = 1;
+	p->unanswered = 0;
+	if (l > 0)
+		p->last_recv = mono_ms();
+	/* the initiator renews a session that is about to expire while it
+	 * only receives (REJECT - KEEPALIVE - REKEY_TIMEOUT) */
+	if (j == 0 && p->we_initiated && !p->hs_active &&
+	    mono_ms() - ss->born > d->reject_ms - KEEPALIVE_MS - RETRY_MS)
+		initiate(d, p);
 	p->rx += (uint64_t)(WG_DATA_HEAD + l + WG_TAG);
 	memcpy(&p->ep, from, flen);	/* the peer roams: answer where it is now */
 	p->eplen = flen;
@@ -1096,10 +1123,21 @@ tick(struct wg_dev *d)
 	for (k = 0; k < d->np; k++) {
 		struct peer *p = &d->p[k];
 
-		if (p->hs_active && t - p->hs_sent > RETRY_MS && (p->queued_len || p->keepalive))
+		if (p->hs_active && t - p->hs_first > ATTEMPT_MS && !p->keepalive) {
+			p->hs_active = 0;	/* gave up: the queued packet goes */
+			p->queued_len = 0;
+		}
+		if (p->hs_active && t - p->hs_sent > p->retry_ms && (p->queued_len || p->keepalive))
 			initiate(d, p);
+		if (p->unanswered && t - p->unanswered >= KEEPALIVE_MS + RETRY_MS) {
+			p->unanswered = 0;	/* sent, and nothing back: the session may be gone */
+			if (!p->hs_active)
+				initiate(d, p);
+		}
 		if (p->keepalive && t - p->last_sent >= (uint64_t)p->keepalive * 1000)
 			send_data(d, p, NULL, 0);
+		else if (p->last_recv > p->last_sent && t - p->last_recv >= KEEPALIVE_MS && p->cur.valid)
+			send_data(d, p, NULL, 0);	/* data came, nothing went back: say we are here */
 	}
 }
 

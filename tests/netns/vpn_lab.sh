@@ -160,6 +160,22 @@ wait $flood
 testing "the flood was answered with cookie replies" \
 	"awk '{ print (\$7 > 0) }' $work/flood" "1
 " "" ""
+if have wg; then
+	# wg syncconf: a file's peers become the interface's (one added, one gone)
+	n a wg showconf "$A" >"$work/sync.conf"
+	"$LAB" vpn genkey | "$LAB" vpn pubkey >"$work/d.pub"
+	printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.6.0.9/32\n' "$(cat "$work/d.pub")" >>"$work/sync.conf"
+	awk -v c="$(cat "$work/c.pub")" '/^\[Peer\]/ { keep = 1; buf = $0; next } keep && /^PublicKey/ { drop = ($3 == c) }
+		/^$/ && keep { if (!drop) print buf; buf = ""; keep = 0; drop = 0 } { if (keep) buf = buf "\n" $0; else print }
+		END { if (keep && !drop) print buf }' "$work/sync.conf" >"$work/sync2.conf"
+	testing "wg syncconf: a peer added, a peer removed, traffic to the rest unharmed" \
+		"n a wg syncconf $A $work/sync2.conf && n a \"$LAB\" vpn show $A | grep -c '^peer: '; n a \"$LAB\" vpn show $A | grep -c 'allowed ips: 10.6.0.9/32'; n a \"$LAB\" vpn show $A | grep -c \"$(cat "$work/c.pub")\"; n b busybox ping -c 1 -W 3 -q 10.6.0.1 | grep -o '1 packets received'" \
+		"2
+1
+0
+1 packets received
+" "" ""
+fi
 testing "down: PostDown run, the interface and its pid file gone" \
 	"n a \"$LAB\" vpn down $work/$A.conf; cat $work/postdown; n a ip link show $A 2>&1 | grep -c 'does not exist'; ls /run/lab/vpn/$A.pid 2>&1 | grep -c 'No such'" \
 	"down $A
