@@ -111,21 +111,6 @@ read_key(const char *file, uint8_t k[32], const char *what)
 	buf_free(&b);
 }
 
-static uint16_t
-csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)(p[n - 1] << 8);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* An IPv4 ICMP echo request from src to dst. */
 static size_t
 echo_request(uint8_t *p, struct in_addr src, struct in_addr dst, uint16_t id, uint16_t seq)
@@ -142,7 +127,7 @@ echo_request(uint8_t *p, struct in_addr src, struct in_addr dst, uint16_t id, ui
 	p[9] = 1;	/* icmp */
 	memcpy(p + 12, &src, 4);
 	memcpy(p + 16, &dst, 4);
-	c = csum(p, 20);
+	c = hash_inet_fold(hash_inet_sum(p, 20, 0));
 	p[10] = (uint8_t)(c >> 8);
 	p[11] = (uint8_t)c;
 	p[20] = 8;	/* echo request */
@@ -152,7 +137,7 @@ echo_request(uint8_t *p, struct in_addr src, struct in_addr dst, uint16_t id, ui
 	p[27] = (uint8_t)seq;
 	for (i = 0; i < 32; i++)
 		p[28 + i] = (uint8_t)('a' + i % 26);
-	c = csum(p + 20, n - 20);
+	c = hash_inet_fold(hash_inet_sum(p + 20, n - 20, 0));
 	p[22] = (uint8_t)(c >> 8);
 	p[23] = (uint8_t)c;
 	return n;

@@ -20,6 +20,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "ev.h"
+#include "buf.h"
 #include "fs.h"
 #include "hash.h"
 #include "ipaddr.h"
@@ -30,25 +31,13 @@
 #define SERVER_DAYS 3650
 #define CIPHERS "AES-256-GCM:CHACHA20-POLY1305"
 
-static int __attribute__((format(printf, 4, 5)))
-seterr(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
 /* err = "path: strerror(errno)", errno kept. */
 static int
 syserr(char *err, size_t errlen, const char *path)
 {
 	int e = errno;
 
-	return seterr(err, errlen, e, "%s: %s", path, strerror(e));
+	return str_err(err, errlen, e, "%s: %s", path, strerror(e));
 }
 
 static void
@@ -74,10 +63,10 @@ static int
 check_net(const char *what, const char *s, struct ipaddr *ip, char *err, size_t errlen)
 {
 	if (ipaddr_parse(s, AF_INET, ip) < 0 || ip->plen < 0)
-		return seterr(err, errlen, EINVAL,
+		return str_err(err, errlen, EINVAL,
 			      "%s %s: expected an IPv4 prefix such as 10.8.0.0/24", what, s);
 	if (!ipaddr_is_network(ip))
-		return seterr(err, errlen, EINVAL, "%s %s: host bits set (the network is not %s)",
+		return str_err(err, errlen, EINVAL, "%s %s: host bits set (the network is not %s)",
 			      what, s, s);
 	return 0;
 }
@@ -89,27 +78,27 @@ ovpn_settings_check(const struct ovpn_settings *s, char *err, size_t errlen)
 	size_t i;
 
 	if (!s->udp && !s->tcp)
-		return seterr(err, errlen, EINVAL, "no instance: --proto udp, tcp or both");
+		return str_err(err, errlen, EINVAL, "no instance: --proto udp, tcp or both");
 	if (check_net("--subnet", s->subnet, &u, err, errlen) < 0 ||
 	    check_net("--tcp-subnet", s->tcp_subnet, &t, err, errlen) < 0)
 		return -1;
 	if (u.plen < 8 || u.plen > 29)
-		return seterr(err, errlen, EINVAL, "--subnet %s: between /8 and /29", s->subnet);
+		return str_err(err, errlen, EINVAL, "--subnet %s: between /8 and /29", s->subnet);
 	if (t.plen < 8 || t.plen > 29)
-		return seterr(err, errlen, EINVAL, "--tcp-subnet %s: between /8 and /29",
+		return str_err(err, errlen, EINVAL, "--tcp-subnet %s: between /8 and /29",
 			      s->tcp_subnet);
 	if (s->udp && s->tcp && ipaddr_overlap(&u, &t))
-		return seterr(err, errlen, EINVAL, "--subnet %s and --tcp-subnet %s overlap",
+		return str_err(err, errlen, EINVAL, "--subnet %s and --tcp-subnet %s overlap",
 			      s->subnet, s->tcp_subnet);
 	if (!s->udp_port || s->udp_port > 65535 || !s->tcp_port || s->tcp_port > 65535)
-		return seterr(err, errlen, EINVAL, "--port: 1 to 65535");
+		return str_err(err, errlen, EINVAL, "--port: 1 to 65535");
 	for (i = 0; i < s->nroutes; i++)
 		if (check_net("--route", s->routes[i], &r, err, errlen) < 0)
 			return -1;
 	if (!s->days || s->days > 36500)
-		return seterr(err, errlen, EINVAL, "--days: 1 to 36500");
+		return str_err(err, errlen, EINVAL, "--days: 1 to 36500");
 	if (strpbrk(s->remote, " \t\r\n\"'#;\\"))
-		return seterr(err, errlen, EINVAL, "--remote %s: not a host name", s->remote);
+		return str_err(err, errlen, EINVAL, "--remote %s: not a host name", s->remote);
 	return 0;
 }
 
@@ -141,7 +130,7 @@ ovpn_settings_load(const char *dir, struct ovpn_settings *s, char *err, size_t e
 	join(path, sizeof(path), dir, "settings");
 	if (fs_read_file(path, &b, 1 << 16) < 0) {
 		if (errno == ENOENT)
-			seterr(err, errlen, ENOENT,
+			str_err(err, errlen, ENOENT,
 			       "%s: no such file (not made by lab vpn openvpn init?)", path);
 		else
 			syserr(err, errlen, path);
@@ -178,7 +167,7 @@ ovpn_settings_load(const char *dir, struct ovpn_settings *s, char *err, size_t e
 		} else if (!strcmp(k, "days") && str_to_u32(v, 36500, &u) == 0) {
 			s->days = u;
 		} else {
-			seterr(err, errlen, EINVAL, "%s:%d: unknown or bad setting \"%s\"", path,
+			str_err(err, errlen, EINVAL, "%s:%d: unknown or bad setting \"%s\"", path,
 			       lineno, k);
 			goto out;
 		}
@@ -187,7 +176,7 @@ ovpn_settings_load(const char *dir, struct ovpn_settings *s, char *err, size_t e
 		char m[300];
 
 		str_copy(m, err, sizeof(m));
-		seterr(err, errlen, EINVAL, "%s: %s", path, m);
+		str_err(err, errlen, EINVAL, "%s: %s", path, m);
 		goto out;
 	}
 	rc = 0;
@@ -370,13 +359,13 @@ ovpn_index_load(const char *dir, struct ovpn_client **v, size_t *n, char *err, s
 	join(path, sizeof(path), dir, "index");
 	if (fs_read_file(path, &b, 16 << 20) < 0) {
 		if (errno == ENOENT)
-			return seterr(err, errlen, ENOENT,
+			return str_err(err, errlen, ENOENT,
 				      "%s: no such file (not made by lab vpn openvpn init?)", path);
 		return syserr(err, errlen, path);
 	}
 	rc = ovpn_index_parse(buf_cstr(&b), b.len, v, n, m, sizeof(m));
 	if (rc < 0 && errno == EINVAL)
-		seterr(err, errlen, EINVAL, "%s: %s", path, m);
+		str_err(err, errlen, EINVAL, "%s: %s", path, m);
 	else if (rc < 0)
 		syserr(err, errlen, path);
 	buf_free(&b);
@@ -429,7 +418,7 @@ load_key(const char *dir, const char *name, mbedtls_pk_context *pk, char *err, s
 		return syserr(err, errlen, path);
 	ret = mbedtls_pk_parse_keyfile(pk, path, NULL);
 	if (ret != 0)
-		return seterr(err, errlen, EINVAL, "%s: not a private key (mbedTLS -0x%04x)", path,
+		return str_err(err, errlen, EINVAL, "%s: not a private key (mbedTLS -0x%04x)", path,
 			      (unsigned)-ret);
 	return 0;
 }
@@ -445,7 +434,7 @@ load_crt(const char *dir, const char *name, mbedtls_x509_crt *c, char *err, size
 		return syserr(err, errlen, path);
 	ret = mbedtls_x509_crt_parse_file(c, path);
 	if (ret != 0)
-		return seterr(err, errlen, EINVAL, "%s: not a certificate (mbedTLS -0x%04x)", path,
+		return str_err(err, errlen, EINVAL, "%s: not a certificate (mbedTLS -0x%04x)", path,
 			      (unsigned)-ret);
 	return 0;
 }
@@ -462,7 +451,7 @@ load_tc2(const char *dir, uint8_t key[OVPN_TC2_SERVER_LEN], char *err, size_t er
 		return syserr(err, errlen, path);
 	rc = ovpn_tc2_server_parse(buf_cstr(&b), key);
 	if (rc < 0)
-		seterr(err, errlen, EINVAL, "%s: not a tls-crypt-v2 server key", path);
+		str_err(err, errlen, EINVAL, "%s: not a tls-crypt-v2 server key", path);
 	mbedtls_platform_zeroize(b.data, b.len);
 	buf_free(&b);
 	return rc;
@@ -665,17 +654,17 @@ ovpn_init(const char *dir, const struct ovpn_settings *s, char *err, size_t errl
 	if (ovpn_settings_check(s, err, errlen) < 0)
 		return -1;
 	if (dir[0] != '/' || strpbrk(dir, " \t\r\n\"'#;\\") || strlen(dir) > 3000)
-		return seterr(err, errlen, EINVAL,
+		return str_err(err, errlen, EINVAL,
 			      "%s: an absolute path without spaces, quotes, # or ; (openvpn's "
 			      "configuration names its files by it)",
 			      dir);
 	join(path, sizeof(path), dir, "ca.crt");
 	if (stat(path, &st) == 0)
-		return seterr(err, errlen, EEXIST,
+		return str_err(err, errlen, EEXIST,
 			      "%s: already holds a CA (ca.crt); remove it or use another --dir",
 			      dir);
 	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		return seterr(err, errlen, ENOTDIR, "%s: not a directory", dir);
+		return str_err(err, errlen, ENOTDIR, "%s: not a directory", dir);
 	str_copy(parent, dir, sizeof(parent));
 	slash = strrchr(parent, '/');
 	if (slash && slash != parent)
@@ -708,7 +697,7 @@ ovpn_init(const char *dir, const struct ovpn_settings *s, char *err, size_t errl
 	    write_file(tmp, "ca.crt", &b, 0644, err, errlen) < 0)
 		goto out;
 	if (mbedtls_x509_crt_parse(&ca, (const unsigned char *)buf_cstr(&b), b.len + 1) != 0) {
-		seterr(err, errlen, EINVAL, "CA: the new certificate does not parse");
+		str_err(err, errlen, EINVAL, "CA: the new certificate does not parse");
 		goto out;
 	}
 	mbedtls_platform_zeroize(k.data, k.len);
@@ -751,15 +740,15 @@ ovpn_init(const char *dir, const struct ovpn_settings *s, char *err, size_t errl
 		join(path, sizeof(path), dir, "ca.crt");
 		/* another init got there first */
 		if ((e == ENOTEMPTY || e == EEXIST) && stat(path, &st) == 0)
-			seterr(err, errlen, EEXIST,
+			str_err(err, errlen, EEXIST,
 			       "%s: already holds a CA (ca.crt); remove it or use another --dir",
 			       dir);
 		else if (e == ENOTEMPTY || e == EEXIST)
-			seterr(err, errlen, ENOTEMPTY,
+			str_err(err, errlen, ENOTEMPTY,
 			       "%s: not empty, and not a lab openvpn directory; use another --dir",
 			       dir);
 		else
-			seterr(err, errlen, e, "%s: %s", dir, strerror(e));
+			str_err(err, errlen, e, "%s: %s", dir, strerror(e));
 		goto out;
 	}
 	made = 0;
@@ -829,10 +818,10 @@ lock_dir(const char *dir, char *err, size_t errlen)
 
 	join(path, sizeof(path), dir, "settings");
 	if (stat(dir, &st) < 0)
-		return seterr(err, errlen, errno, "%s: %s (run lab vpn openvpn init first)", dir,
+		return str_err(err, errlen, errno, "%s: %s (run lab vpn openvpn init first)", dir,
 			      strerror(errno));
 	if (stat(path, &st) < 0)
-		return seterr(
+		return str_err(
 		    err, errlen, ENOENT,
 		    "%s: not a lab openvpn directory (no settings; run lab vpn openvpn init)", dir);
 	join(path, sizeof(path), dir, ".lock");
@@ -874,7 +863,7 @@ ovpn_client_new(const char *dir, const char *name, const char *remote, const cha
 	memset(srv, 0, sizeof(srv));
 	memset(kc, 0, sizeof(kc));
 	if (!ovpn_name_ok(name))
-		return seterr(err, errlen, EINVAL,
+		return str_err(err, errlen, EINVAL,
 			      "%s: not a client name (1 to 64 of A-Z a-z 0-9 . _ -, not starting "
 			      "with . or -, not \"server\")",
 			      name);
@@ -886,21 +875,21 @@ ovpn_client_new(const char *dir, const char *name, const char *remote, const cha
 	udp = s.udp && (!proto || !strcmp(proto, "udp"));
 	tcp = s.tcp && (!proto || !strcmp(proto, "tcp"));
 	if (proto && strcmp(proto, "udp") && strcmp(proto, "tcp")) {
-		seterr(err, errlen, EINVAL, "--proto %s: udp or tcp", proto);
+		str_err(err, errlen, EINVAL, "--proto %s: udp or tcp", proto);
 		goto out;
 	}
 	if (!udp && !tcp) {
-		seterr(err, errlen, EINVAL, "--proto %s: this server has no %s instance", proto,
+		str_err(err, errlen, EINVAL, "--proto %s: this server has no %s instance", proto,
 		       proto);
 		goto out;
 	}
 	if (!remote && !s.remote[0]) {
-		seterr(err, errlen, EINVAL,
+		str_err(err, errlen, EINVAL,
 		       "no --remote HOST[:PORT] given, and init was given none either");
 		goto out;
 	}
 	if (split_remote(remote ? remote : s.remote, host, sizeof(host), &port) < 0) {
-		seterr(err, errlen, EINVAL, "--remote %s: expected HOST, HOST:PORT or [IPV6]:PORT",
+		str_err(err, errlen, EINVAL, "--remote %s: expected HOST, HOST:PORT or [IPV6]:PORT",
 		       remote ? remote : s.remote);
 		goto out;
 	}
@@ -908,7 +897,7 @@ ovpn_client_new(const char *dir, const char *name, const char *remote, const cha
 		goto out;
 	for (i = 0; i < n; i++)
 		if (!strcmp(v[i].name, name) && !v[i].revoked) {
-			seterr(err, errlen, EEXIST,
+			str_err(err, errlen, EEXIST,
 			       "%s: already has a certificate (serial %s); revoke it first", name,
 			       v[i].serial);
 			goto out;
@@ -1037,7 +1026,7 @@ ovpn_revoke(const char *dir, const char *name, char *err, size_t errlen)
 				hit = i;
 		}
 	if (hit == (size_t)-1) {
-		seterr(err, errlen, known ? EALREADY : ENOENT,
+		str_err(err, errlen, known ? EALREADY : ENOENT,
 		       known ? "%s: already revoked" : "%s: no such client", name);
 		goto out;
 	}
@@ -1109,7 +1098,7 @@ ovpn_mgmt_kill(const char *dir, const char *proto, const char *name, char *err, 
 	unsigned count;
 
 	if (!ovpn_name_ok(name))
-		return seterr(err, errlen, EINVAL, "%s: not a client name", name);
+		return str_err(err, errlen, EINVAL, "%s: not a client name", name);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/mgmt-%s.sock", dir, proto) >=

@@ -12,17 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int __attribute__((format(printf, 4, 5)))
-seterr(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
+#include "buf.h"
 
 int
 ovpn_name_ok(const char *name)
@@ -133,7 +123,7 @@ ovpn_index_parse(const char *text, size_t len, struct ovpn_client **v, size_t *n
 	return 0;
 bad:
 	free(a);
-	return seterr(err, errlen, EINVAL,
+	return str_err(err, errlen, EINVAL,
 		      "line %d: expected NAME SERIAL NOT_BEFORE NOT_AFTER REVOKED", lineno);
 }
 

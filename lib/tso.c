@@ -4,31 +4,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define F_NEEDS_CSUM 1
 #define GSO_NONE 0
 #define GSO_TCPV4 1
 #define GSO_TCPV6 4
 #define GSO_ECN 0x80
-
-static uint32_t
-sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)(p[n - 1] << 8);
-	return s;
-}
-
-static uint16_t
-fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 static void
 put16(uint8_t *p, uint16_t v)
@@ -45,9 +27,9 @@ tcp_csum(uint8_t *ip, int v6, size_t iphl, size_t len)
 	size_t tl = len - iphl;
 	uint32_t s = 6 + (uint32_t)tl;
 
-	s = v6 ? sum16(ip + 8, 32, s) : sum16(ip + 12, 8, s);
+	s = v6 ? hash_inet_sum(ip + 8, 32, s) : hash_inet_sum(ip + 12, 8, s);
 	put16(tcp + 16, 0);
-	put16(tcp + 16, fold(sum16(tcp, tl, s)));
+	put16(tcp + 16, hash_inet_fold(hash_inet_sum(tcp, tl, s)));
 }
 
 int
@@ -66,7 +48,7 @@ tso_split(const uint8_t vh[TSO_VNET_HDR], uint8_t *pkt, size_t len, uint8_t *seg
 			if (cstart + coff + 2 > len)
 				goto bad;
 			/* the field holds the pseudo-header's sum: the rest finishes it */
-			put16(pkt + cstart + coff, fold(sum16(pkt + cstart, len - cstart, 0)));
+			put16(pkt + cstart + coff, hash_inet_fold(hash_inet_sum(pkt + cstart, len - cstart, 0)));
 		}
 		emit(arg, pkt, len);
 		return 0;
@@ -99,7 +81,7 @@ tso_split(const uint8_t vh[TSO_VNET_HDR], uint8_t *pkt, size_t len, uint8_t *seg
 			put16(seg + 2, (uint16_t)tot);
 			put16(seg + 4, (uint16_t)(id + i));
 			put16(seg + 10, 0);
-			put16(seg + 10, fold(sum16(seg, iphl, 0)));
+			put16(seg + 10, hash_inet_fold(hash_inet_sum(seg, iphl, 0)));
 		}
 		tcp[4] = (uint8_t)(sq >> 24);
 		tcp[5] = (uint8_t)(sq >> 16);
@@ -223,13 +205,13 @@ tso_gro_take(struct tso_gro *g)
 		} else {
 			put16(p + 2, (uint16_t)len);
 			put16(p + 10, 0);
-			put16(p + 10, fold(sum16(p, iphl, 0)));
+			put16(p + 10, hash_inet_fold(hash_inet_sum(p, iphl, 0)));
 		}
 		/* the kernel finishes the checksum: the field holds the
 		 * pseudo-header's sum, not inverted */
 		s = 6 + (uint32_t)tl;
-		s = g->v6 ? sum16(p + 8, 32, s) : sum16(p + 12, 8, s);
-		put16(p + iphl + 16, (uint16_t)~fold(s));
+		s = g->v6 ? hash_inet_sum(p + 8, 32, s) : hash_inet_sum(p + 12, 8, s);
+		put16(p + iphl + 16, (uint16_t)~hash_inet_fold(s));
 		g->vh[0] = F_NEEDS_CSUM;
 		g->vh[1] = g->v6 ? GSO_TCPV6 : GSO_TCPV4;
 		g->vh[2] = (uint8_t)g->hl;

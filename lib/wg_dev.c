@@ -228,24 +228,6 @@ is_numeric_endpoint(const char *v)
 	return ipaddr_parse(host, AF_UNSPEC, &a) == 0;
 }
 
-/* "a, b, c" into prefixes */
-static int
-prefixes(const char *v, struct ipaddr *out, int max, int *n)
-{
-	char *copy = strdup(v), *t, *save = NULL;
-	int rc = 0;
-
-	if (!copy)
-		return -1;
-	for (t = strtok_r(copy, ", ", &save); t && rc == 0; t = strtok_r(NULL, ", ", &save))
-		if (*n >= max || ipaddr_parse_prefix(t, AF_UNSPEC, &out[*n]) < 0)
-			rc = -1;
-		else
-			(*n)++;
-	free(copy);
-	return rc;
-}
-
 /* Parse the wg-quick file. */
 static int
 load(struct wg_dev *d, const char *file)
@@ -301,7 +283,7 @@ load(struct wg_dev *d, const char *file)
 					goto out;
 				}
 			} else if (iface && !strcasecmp(k, "Address")) {
-				if (prefixes(v, d->addrs, 8, &d->naddrs) < 0) {
+				if (ipaddr_parse_list(v, d->addrs, 8, &d->naddrs) < 0) {
 					derr(d, "%s:%d: Address %s: addresses with their prefixes (8 at most)", file,
 					     line, v);
 					goto out;
@@ -364,7 +346,7 @@ load(struct wg_dev *d, const char *file)
 					goto out;
 				}
 			} else if (!iface && !strcasecmp(k, "AllowedIPs")) {
-				if (prefixes(v, p->allowed, MAX_ALLOWED, &p->nallowed) < 0) {
+				if (ipaddr_parse_list(v, p->allowed, MAX_ALLOWED, &p->nallowed) < 0) {
 					derr(d, "%s:%d: AllowedIPs %s: prefixes (%d at most)", file, line, v, MAX_ALLOWED);
 					goto out;
 				}

@@ -26,35 +26,6 @@
 
 #define DNS_CONF_PATH "/usr/local/etc/lab/dns/dns.conf"
 
-static int
-errf(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	errno = EINVAL;
-	return -1;
-}
-
-/* "a/24, b/64": prefixes with their lengths. */
-static int
-prefixes(const char *v, struct ipaddr *out, int max, int *n)
-{
-	char tmp[1024], *f[64];
-	size_t k, nf;
-
-	str_copy(tmp, v, sizeof(tmp));
-	nf = str_split(tmp, ", \t", f, 64);
-	for (k = 0; k < nf; k++) {
-		if (*n >= max || ipaddr_parse_prefix(f[k], AF_UNSPEC, &out[*n]) < 0)
-			return -1;
-		(*n)++;
-	}
-	return 0;
-}
-
 /* The text of line n (1-based): start and length without the newline. */
 static const char *
 line_at(const char *t, size_t len, int n, size_t *ll)
@@ -141,7 +112,7 @@ wg_gw_load(struct wg_gw *g, const char *path, char *err, size_t errlen)
 	}
 	if (conf_parse(&c, path, g->text.data ? g->text.data : "", g->text.len, CONF_INLINE_COMMENTS,
 		       &ce) < 0) {
-		errf(err, errlen, "%s:%d: %s", ce.file, ce.line, ce.msg);
+		str_err(err, errlen, EINVAL, "%s:%d: %s", ce.file, ce.line, ce.msg);
 		goto out;
 	}
 	nlines = count_lines(&g->text);
@@ -153,7 +124,7 @@ wg_gw_load(struct wg_gw *g, const char *path, char *err, size_t errlen)
 		if (!*s->name && !s->nkv)
 			continue;
 		if (!iface && strcasecmp(s->name, "Peer")) {
-			errf(err, errlen, "%s:%d: [%s]: expected [Interface] or [Peer]", path, s->line,
+			str_err(err, errlen, EINVAL, "%s:%d: [%s]: expected [Interface] or [Peer]", path, s->line,
 			     s->name);
 			goto out;
 		}
@@ -162,7 +133,7 @@ wg_gw_load(struct wg_gw *g, const char *path, char *err, size_t errlen)
 			struct wg_gw_peer *np = realloc(g->peer, (g->npeer + 1) * sizeof(*g->peer));
 
 			if (!np) {
-				errf(err, errlen, "%s: out of memory", path);
+				str_err(err, errlen, EINVAL, "%s: out of memory", path);
 				goto out;
 			}
 			g->peer = np;
@@ -191,7 +162,7 @@ wg_gw_load(struct wg_gw *g, const char *path, char *err, size_t errlen)
 				uint8_t priv[32];
 
 				if (wg_key_decode(v, priv) < 0 || x25519_public(g->pub, priv) < 0) {
-					errf(err, errlen, "%s:%d: PrivateKey: not a WireGuard key", path, line);
+					str_err(err, errlen, EINVAL, "%s:%d: PrivateKey: not a WireGuard key", path, line);
 					goto out;
 				}
 				memset(priv, 0, sizeof(priv));
@@ -200,37 +171,37 @@ wg_gw_load(struct wg_gw *g, const char *path, char *err, size_t errlen)
 				uint32_t port;
 
 				if (str_to_u32(v, 65535, &port) < 0) {
-					errf(err, errlen, "%s:%d: ListenPort: 0-65535", path, line);
+					str_err(err, errlen, EINVAL, "%s:%d: ListenPort: 0-65535", path, line);
 					goto out;
 				}
 				g->listen_port = (int)port;
 			} else if (iface && !strcasecmp(key, "SaveConfig")) {
 				if (conf_parse_bool(v, &g->save_config) < 0) {
-					errf(err, errlen, "%s:%d: SaveConfig: true or false", path, line);
+					str_err(err, errlen, EINVAL, "%s:%d: SaveConfig: true or false", path, line);
 					goto out;
 				}
 			} else if (iface && !strcasecmp(key, "Address")) {
-				if (prefixes(v, g->addr, WG_GW_MAX_ADDR, &g->naddr) < 0) {
-					errf(err, errlen, "%s:%d: Address %s: addresses with their prefixes", path,
+				if (ipaddr_parse_list(v, g->addr, WG_GW_MAX_ADDR, &g->naddr) < 0) {
+					str_err(err, errlen, EINVAL, "%s:%d: Address %s: addresses with their prefixes", path,
 					     line, v);
 					goto out;
 				}
 			} else if (!iface && !strcasecmp(key, "PublicKey")) {
 				if (wg_key_decode(v, p->pub) < 0) {
-					errf(err, errlen, "%s:%d: PublicKey: not a WireGuard key", path, line);
+					str_err(err, errlen, EINVAL, "%s:%d: PublicKey: not a WireGuard key", path, line);
 					goto out;
 				}
 				p->have_pub = 1;
 			} else if (!iface && !strcasecmp(key, "AllowedIPs")) {
-				if (prefixes(v, p->allowed, WG_PEER_MAX_ALLOWED, &p->nallowed) < 0) {
-					errf(err, errlen, "%s:%d: AllowedIPs %s: prefixes", path, line, v);
+				if (ipaddr_parse_list(v, p->allowed, WG_PEER_MAX_ALLOWED, &p->nallowed) < 0) {
+					str_err(err, errlen, EINVAL, "%s:%d: AllowedIPs %s: prefixes", path, line, v);
 					goto out;
 				}
 			}
 		}
 	}
 	if (!have_key) {
-		errf(err, errlen, "%s: no [Interface] PrivateKey", path);
+		str_err(err, errlen, EINVAL, "%s: no [Interface] PrivateKey", path);
 		goto out;
 	}
 	rc = 0;
