@@ -32,11 +32,29 @@ const char vpn_usage[] =
 	"                     [--ping ADDR --from ADDR] [--timeout SECONDS]\n"
 	"       lab vpn run CONF          the interface CONF describes (a wg-quick file;\n"
 	"                                 its name is the file's), until SIGINT/SIGTERM\n"
+	"       lab vpn bastion --authorized-keys FILE --allow RULE... [--listen ADDR:PORT]\n"
+	"                     [--host-key FILE] [--max-auth-fail N] [--ban DURATION]\n"
+	"                     [--login-grace DURATION] [--max-sessions N] [-d] [-n] [-v]\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
 	"address the peer allows for this key) and waits for the reply: a check\n"
-	"that a peer is up and takes this key.\n";
+	"that a peer is up and takes this key.\n"
+	"\n"
+	"bastion is an SSH server that only forwards: ssh -J, ssh -W and ssh -L\n"
+	"through it reach what --allow admits, for the keys of --authorized-keys\n"
+	"(public keys only; lines with options are skipped). No shell, exec,\n"
+	"subsystem, agent, X11 or remote forwarding. RULE: [!]HOST[:PORTS], HOST\n"
+	"an address, a network (10.0.0.0/8, [fd00::/8]), a name or *.suffix, PORTS\n"
+	"* or 22,443,8000-8099 (22 when none); ! denies an address range. A name\n"
+	"is resolved by the bastion: a name rule admits its addresses except\n"
+	"loopback, link-local, multicast and the bastion's own, which only an\n"
+	"address rule admits; deny rules cover names' addresses too. Listens on\n"
+	"0.0.0.0:22; the host key (ed25519, made on first start) defaults to\n"
+	"/var/lib/lab/vpn/bastion/ssh_host_ed25519_key. After --max-auth-fail\n"
+	"(5) failed connections from one address within --ban (10m), its\n"
+	"connections are closed at once for --ban. -d: foreground (else the log\n"
+	"goes to bastion.log beside the host key); -n: print the rules and keys.\n";
 
 static void
 print_key(const uint8_t k[32])
@@ -299,6 +317,7 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } subcmds[] = {
+	{ "bastion", vpn_bastion_main },
 	{ "genkey", cmd_keys },
 	{ "genpsk", cmd_keys },
 	{ "pubkey", cmd_keys },
