@@ -340,7 +340,7 @@ bastion_dest_check(const struct bastion_rule *r, size_t n, const struct ipaddr *
 		return 1;
 	if (by_name)
 		snprintf(why, whylen, "%s, which only an address rule admits",
-			 own ? "one of the bastion's own addresses" : "a special-purpose address");
+			 bastion_addr_special(a) ? "a special-purpose address" : "one of the bastion's own addresses");
 	else
 		snprintf(why, whylen, "no rule allows it");
 	return 0;

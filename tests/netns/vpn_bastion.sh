@@ -1,0 +1,237 @@
+#!/bin/sh
+# lab vpn bastion between the OpenSSH client and a real OpenSSH sshd:
+#
+#   cl 10.77.1.2 (.3, .4) ---- 10.77.1.1 bas 10.77.2.1 ---- 10.77.2.2 tg (.3)
+#      ssh, ssh -J             lab vpn bastion :2200           sshd :22, :2222
+#                                                              socat :2223
+#
+# cl has no route to tg, and bas does not route: only the bastion's
+# forwarding reaches the target. Names are the bastion's own (its
+# /etc/netns hosts file). Checked: ssh -J runs a command on the target; an
+# 8 MiB stream each way arrives intact; EOF crosses in each direction on
+# its own (half-close); a port, an address and names the rules refuse are
+# refused and logged; a key not in authorized_keys, a shell, an exec and
+# remote forwarding are refused; after three failed connections from one
+# address its next connection is closed at once while another address
+# still gets in; a client that stalls holds up no one; each session ends
+# with one log line naming the key, the destination and the bytes.
+SUITE=netns
+. "$(dirname "$0")/../lib.sh"
+
+is_root || { skip "vpn_bastion" "needs root"; exit 0; }
+SSHD=/usr/sbin/sshd
+for t in ip ssh ssh-keygen socat sha256sum; do
+	have $t || { skip "vpn_bastion" "needs $t"; exit 0; }
+done
+[ -x $SSHD ] || { skip "vpn_bastion" "needs sshd (openssh-server)"; exit 0; }
+work=$(mktemp -d)
+on_exit_last 'rm -rf "$work"'
+ns_add cl && ns_add bas && ns_add tg || { fail "vpn_bastion: namespaces"; exit 0; }
+B() { "$LAB" net --netns "${NS_PREFIX}bas" "$@"; }
+B link add c0 type veth peer eth0 netns "${NS_PREFIX}cl" up
+B link add t0 type veth peer eth0 netns "${NS_PREFIX}tg" up
+B addr add 10.77.1.1/24 dev c0
+B addr add 10.77.2.1/24 dev t0
+for a in 2 3 4; do "$LAB" net --netns "${NS_PREFIX}cl" addr add 10.77.1.$a/24 dev eth0; done
+"$LAB" net --netns "${NS_PREFIX}cl" link set eth0 up
+"$LAB" net --netns "${NS_PREFIX}tg" addr add 10.77.2.2/24 dev eth0
+"$LAB" net --netns "${NS_PREFIX}tg" addr add 10.77.2.3/24 dev eth0
+"$LAB" net --netns "${NS_PREFIX}tg" link set eth0 up
+# the bastion's resolver: ip netns exec mounts these over /etc
+mkdir -p "/etc/netns/${NS_PREFIX}bas"
+on_exit "rm -rf '/etc/netns/${NS_PREFIX}bas'"
+cat >"/etc/netns/${NS_PREFIX}bas/hosts" <<EOF
+127.0.0.1 localhost
+10.77.2.2 target.lab.home.arpa plain.example
+10.77.2.3 other.lab.home.arpa
+127.0.0.1 evil.lab.home.arpa
+10.77.2.1 own.lab.home.arpa
+EOF
+echo "nameserver 127.0.0.1" >"/etc/netns/${NS_PREFIX}bas/resolv.conf"
+
+# the target: sshd with its own host key, root's home an empty folder
+mkdir -p /run/sshd "$work/home"
+ssh-keygen -q -t ed25519 -N '' -f "$work/id" -C lab-test
+ssh-keygen -q -t ed25519 -N '' -f "$work/id_other" -C stranger
+ssh-keygen -q -t ed25519 -N '' -f "$work/tg_hostkey"
+cp "$work/id.pub" "$work/authorized_keys"
+cat >"$work/sshd_config" <<EOF
+ListenAddress 10.77.2.2:22
+ListenAddress 10.77.2.2:2222
+ListenAddress 10.77.2.3:22
+HostKey $work/tg_hostkey
+PidFile $work/sshd.pid
+AuthorizedKeysFile $work/authorized_keys
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+LogLevel ERROR
+EOF
+n tg unshare -m sh -c "mount --bind '$work/home' /root && exec $SSHD -f '$work/sshd_config' -E '$work/sshd.log'"
+# a service that answers only once its input has ended: half-close
+n tg socat TCP-LISTEN:2223,bind=10.77.2.2,reuseaddr,fork SYSTEM:sha256sum &
+
+# the bastion, in the foreground of a background job
+n bas "$LAB" vpn bastion -d --listen 10.77.1.1:2200 --authorized-keys "$work/authorized_keys" \
+	--host-key "$work/bastion/hostkey" --max-auth-fail 3 \
+	--allow 10.77.2.2:22,2223 --allow '*.lab.home.arpa' --allow '!10.77.2.3' 2>"$work/bastion.log" &
+i=0
+until grep -q listening "$work/bastion.log" 2>/dev/null || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0
+until n tg sh -c 'exec 3<>/dev/tcp/10.77.2.2/22' 2>/dev/null || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+
+{
+	printf '[10.77.1.1]:2200 %s\n' "$(cut -d' ' -f1,2 "$work/bastion/hostkey.pub")"
+	printf '10.77.2.2,10.77.2.3,target.lab.home.arpa,plain.example %s\n' "$(cut -d' ' -f1,2 "$work/tg_hostkey.pub")"
+} >"$work/known_hosts"
+cat >"$work/ssh_config" <<EOF
+Host bastion
+	HostName 10.77.1.1
+	Port 2200
+Host target
+	HostName 10.77.2.2
+	ProxyJump bastion
+Host *
+	User root
+	IdentityFile $work/id
+	IdentitiesOnly yes
+	UserKnownHostsFile $work/known_hosts
+	GlobalKnownHostsFile /dev/null
+	StrictHostKeyChecking yes
+	BatchMode yes
+	LogLevel ERROR
+	ConnectTimeout 10
+EOF
+sed "s|IdentityFile .*|IdentityFile $work/id_other|" "$work/ssh_config" >"$work/ssh_config_other"
+S() { n cl ssh -F "$work/ssh_config" "$@"; }
+# the same with the key the bastion does not know
+SO() { n cl ssh -F "$work/ssh_config_other" "$@"; }
+# wait_log PATTERN: the bastion logs a session's line when it has ended
+wait_log() {
+	i=0
+	until grep -q "$1" "$work/bastion.log" || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+# the log line of a refusal, with the client's port taken out
+refusals() { grep "$1" "$work/bastion.log" | sed 's/ port [0-9]*/ port P/; s/^[^:]*: //'; }
+
+testing "the client cannot reach the target by itself" \
+	"S -o ProxyJump=none target true 2>&1 | grep -c 'Network is unreachable'" "1
+" "" ""
+testing "host key: made on first start, 0600, an ed25519 key ssh-keygen reads, its fingerprint logged" \
+	"stat -c %a $work/bastion/hostkey; ssh-keygen -lf $work/bastion/hostkey | awk '{ print \$4 }'; grep -c \"host key \$(ssh-keygen -lf $work/bastion/hostkey | awk '{ print \$2 }')\" $work/bastion.log" \
+	"600
+(ED25519)
+1
+" "" ""
+testing "ssh -J runs a command on the target" \
+	"S target 'echo hello from; ip -o -4 addr show dev eth0 | awk \"{ print \\\$4 }\" | head -1'" \
+	"hello from
+10.77.2.2/24
+" "" ""
+wait_log "session from 10.77.1.2"
+testing "the session's log line: user, key, destination, bytes" \
+	"grep 'session from 10.77.1.2' $work/bastion.log | head -1 | sed 's/ port [0-9]*/ port P/; s/; [0-9]* bytes to the destination, [0-9]* from it;/; N bytes to the destination, N from it;/; s/, [0-9.]* s\$/, T s/; s/^[^:]*: //'" \
+	"session from 10.77.1.2 port P user root key ssh-ed25519 $(ssh-keygen -lf "$work/id.pub" | awk '{ print $2 }') (lab-test): to 10.77.2.2:22; N bytes to the destination, N from it; 1 channel, T s
+" "" ""
+testing "the session's bytes are counted both ways" \
+	"grep 'session from 10.77.1.2' $work/bastion.log | head -1 | sed 's/.*; \\([0-9]*\\) bytes to the destination, \\([0-9]*\\) from it;.*/\\1 \\2/' | awk '{ print (\$1 > 1000), (\$2 > 1000) }'" \
+	"1 1
+" "" ""
+
+head -c 8M /dev/urandom >"$work/big"
+SUM=$(sha256sum <"$work/big" | cut -d' ' -f1)
+cp "$work/big" "$work/home/big"
+testing "8 MiB from the target through the bastion, byte for byte" \
+	"S target 'cat big' | sha256sum | cut -d' ' -f1" "$SUM
+" "" ""
+testing "8 MiB to the target through the bastion, byte for byte" \
+	"S target sha256sum <$work/big | cut -d' ' -f1" "$SUM
+" "" ""
+wait_log "from 10.77.1.2 .*from it; 1 channel.*" 
+testing "the download's session line counts at least its 8 MiB from the destination" \
+	"grep 'session from 10.77.1.2' $work/bastion.log | sed 's/.*, \\([0-9]*\\) from it;.*/\\1/' | awk '\$1 > 8388608 { n++ } END { print n }'" "1
+" "" ""
+testing "half-close: the client's EOF reaches the destination, its answer comes back, then its EOF" \
+	"S -W 10.77.2.2:2223 bastion <$work/big | cut -d' ' -f1" "$SUM
+" "" ""
+
+testing "ssh -J to a name under an allowed suffix, resolved by the bastion" \
+	"S -J bastion target.lab.home.arpa hostname >/dev/null && echo ok" "ok
+" "" ""
+testing "a name no name rule admits, whose address an address rule admits" \
+	"S -J bastion plain.example true && echo ok" "ok
+" "" ""
+testing "a port the rules do not list is refused, and logged" \
+	"S -o LogLevel=INFO -W 10.77.2.2:2222 bastion </dev/null 2>&1 | grep -o 'open failed: administratively prohibited'; refusals 'to 10.77.2.2:2222'" \
+	"open failed: administratively prohibited
+refused 10.77.1.2 port P user root: direct-tcpip to 10.77.2.2:2222: no rule allows it
+" "" ""
+testing "an address a deny rule covers is refused" \
+	"S -W 10.77.2.3:22 bastion </dev/null >/dev/null 2>&1; echo \$?; refusals 'to 10.77.2.3:22'" \
+	"255
+refused 10.77.1.2 port P user root: direct-tcpip to 10.77.2.3:22: refused by rule !10.77.2.3:22
+" "" ""
+testing "a name under an allowed suffix cannot smuggle a denied address" \
+	"S -W other.lab.home.arpa:22 bastion </dev/null >/dev/null 2>&1; echo \$?; refusals 'to other'" \
+	"255
+refused 10.77.1.2 port P user root: direct-tcpip to other.lab.home.arpa:22 (10.77.2.3): refused by rule !10.77.2.3:22
+" "" ""
+testing "nor loopback, nor the bastion's own address" \
+	"S -W evil.lab.home.arpa:22 bastion </dev/null >/dev/null 2>&1; S -W own.lab.home.arpa:22 bastion </dev/null >/dev/null 2>&1; refusals 'to evil'; refusals 'to own'" \
+	"refused 10.77.1.2 port P user root: direct-tcpip to evil.lab.home.arpa:22 (127.0.0.1): a special-purpose address, which only an address rule admits
+refused 10.77.1.2 port P user root: direct-tcpip to own.lab.home.arpa:22 (10.77.2.1): one of the bastion's own addresses, which only an address rule admits
+" "" ""
+testing "a shell is refused" \
+	"S -o LogLevel=INFO bastion </dev/null 2>&1 | grep -o 'open failed: administratively prohibited'" \
+	"open failed: administratively prohibited
+" "" ""
+testing "an exec is refused, and the log says why" \
+	"S -o LogLevel=INFO bastion id </dev/null 2>&1 | grep -o 'open failed: administratively prohibited'; refusals 'a session channel' | sort -u" \
+	"open failed: administratively prohibited
+refused 10.77.1.2 port P user root: a session channel (shell, exec, subsystem): this bastion only forwards
+" "" ""
+testing "remote forwarding (ssh -R) is refused" \
+	"S -N -o ExitOnForwardFailure=yes -R 10.77.1.1:9000:10.77.2.2:22 bastion </dev/null 2>&1 | grep -c 'remote port forwarding failed'; refusals 'remote forwarding'" \
+	"1
+refused 10.77.1.2 port P user root: remote forwarding (tcpip-forward) of 10.77.1.1:9000
+" "" ""
+OTHERFP=$(ssh-keygen -lf "$work/id_other.pub" | awk '{ print $2 }')
+testing "a key not in authorized_keys is refused" \
+	"SO bastion true 2>&1 | grep -o 'Permission denied (publickey)'; refusals 'is not in' | head -1" \
+	"Permission denied (publickey)
+refused 10.77.1.2 port P user root: authentication: key ssh-ed25519 $OTHERFP is not in authorized_keys
+" "" ""
+
+# a stalled client (connected, silent) and a session held open with a
+# forward in flight: neither holds up a new session
+n cl socat -u TCP:10.77.1.1:2200 EXEC:'sleep 20' &
+stall1=$!
+(sleep 20 | S -W 10.77.2.2:2223 bastion >/dev/null 2>&1) &
+stall2=$!
+sleep 0.5
+testing "a stalled client and an open forward hold up no one" \
+	"S target echo still served" "still served
+" "" ""
+kill $stall1 $stall2 2>/dev/null
+
+# three failed connections from 10.77.1.4 ban it; 10.77.1.3 still gets in
+for k in 1 2 3; do
+	SO -o BindAddress=10.77.1.4 bastion true >/dev/null 2>&1
+done
+testing "after 3 failed authentications from one address, its good key is turned away at once" \
+	"S -o BindAddress=10.77.1.4 -W 10.77.2.2:2223 bastion </dev/null >/dev/null 2>&1; echo \$?; grep -c '10.77.1.4: 3 failed authentications within 600 s: its connections are refused for 600 s' $work/bastion.log; refusals 'refused 10.77.1.4 port [0-9]*: too many' | sed 's/([0-9]* s/(N s/'" \
+	"255
+1
+refused 10.77.1.4 port P: too many failed authentications from there (N s of the ban left)
+" "" ""
+testing "and a good key from another address still works" \
+	"S -o BindAddress=10.77.1.3 -W 10.77.2.2:2223 bastion | cut -d' ' -f1" "$(echo hi | sha256sum | cut -d' ' -f1)
+" "" "hi
+"
+wait_log "closed before authentication"
+testing "a failed connection ends with its own log line" \
+	"grep 'connection from 10.77.1.4' $work/bastion.log | head -1 | sed 's/ port [0-9]*/ port P/; s/, [0-9.]* s\$/, T s/; s/^[^:]*: //'" \
+	"connection from 10.77.1.4 port P user root closed before authentication: the client left, T s
+" "" ""
+testing "no unexpected warnings in the bastion's log" \
+	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' $work/bastion.log" "" "" ""
