@@ -190,13 +190,13 @@ bastion_rule_parse(const char *s, struct bastion_rule *r, char *err, size_t errl
 	if (host[0] == '.') {
 		r->kind = BASTION_SUFFIX;
 		r->name[0] = '.';
-		if (bastion_name_norm(host + 1, r->name + 1) < 0 || host[strlen(host) - 1] == '.') {
+		if (bastion_name_norm(host + 1, r->name + 1) < 0) {
 			snprintf(err, errlen, "not a DNS suffix (*.example.lan or .example.lan)");
 			return -1;
 		}
 		return 0;
 	}
-	if (bastion_name_norm(host, r->name) < 0 || host[strlen(host) - 1] == '.') {
+	if (bastion_name_norm(host, r->name) < 0) {
 		snprintf(err, errlen, "not an address, a network, a host name or *.suffix");
 		return -1;
 	}
