@@ -32,9 +32,10 @@ const char vpn_usage[] =
 	"                     [--ping ADDR --from ADDR] [--timeout SECONDS]\n"
 	"       lab vpn run CONF          the interface CONF describes (a wg-quick file;\n"
 	"                                 its name is the file's), until SIGINT/SIGTERM\n"
-	"       lab vpn bastion --authorized-keys FILE --allow RULE... [--listen ADDR:PORT]\n"
-	"                     [--host-key FILE] [--max-auth-fail N] [--ban DURATION]\n"
-	"                     [--login-grace DURATION] [--max-sessions N] [-d] [-n] [-v]\n"
+	"       lab vpn bastion [--conf FILE] --authorized-keys FILE --allow RULE...\n"
+	"                     [--listen ADDR:PORT] [--host-key FILE] [--max-auth-fail N]\n"
+	"                     [--ban DURATION] [--login-grace DURATION] [--max-sessions N]\n"
+	"                     [-d] [-n] [-v]\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
@@ -54,7 +55,11 @@ const char vpn_usage[] =
 	"/var/lib/lab/vpn/bastion/ssh_host_ed25519_key. After --max-auth-fail\n"
 	"(5) failed connections from one address within --ban (10m), its\n"
 	"connections are closed at once for --ban. -d: foreground (else the log\n"
-	"goes to bastion.log beside the host key); -n: print the rules and keys.\n";
+	"goes to bastion.log beside the host key); -n: print the rules and keys.\n"
+	"--conf FILE holds the same settings as KEY = VALUE lines (allow repeats);\n"
+	"options on the command line come after it. SIGHUP reads the file, the\n"
+	"rules and authorized_keys again: a bad one leaves the running ones, a key\n"
+	"taken away ends its sessions.\n";
 
 static void
 print_key(const uint8_t k[32])

@@ -132,6 +132,14 @@ struct bastion_conf {
 struct bastion;
 /* Host key (loaded or made), listening socket. NULL with err filled. */
 struct bastion *bastion_new(const struct bastion_conf *c, char *err, size_t errlen);
+/*
+ * New rules and keys, for new authentications and channels; sessions
+ * whose key is not among the new ones are ended. The arrays are the
+ * caller's and must live until the next reload or bastion_free; the old
+ * ones are no longer used when this returns. Returns the sessions ended.
+ */
+int bastion_reload(struct bastion *b, struct bastion_rule *rules, size_t nrules, struct bastion_key *keys,
+		   size_t nkeys);
 /* The listening socket: call bastion_accept when it is readable. */
 int bastion_fd(const struct bastion *b);
 /* The host key's fingerprint, for the start-up line. */

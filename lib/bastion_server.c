@@ -67,8 +67,9 @@ struct sess {
 	struct ipaddr src;
 	char from[IPADDR_STRLEN + 16];
 	char user[65];
-	const struct bastion_key *key;
-	int authed, tries, counted, done;
+	const struct bastion_key *key;	/* &keyc once authenticated */
+	struct bastion_key keyc;
+	int authed, tries, counted, done, revoked;
 	char reason[200];
 	struct fwd *fwds;
 	unsigned nfwd, nopened;
@@ -86,6 +87,7 @@ struct bastion {
 	struct bastion_rl *rl;
 	pthread_mutex_t lock;
 	pthread_cond_t gone;
+	pthread_rwlock_t policy;	/* over c.rules and c.keys, which a reload swaps */
 	struct sess *sessions;
 	unsigned nsess;
 	int stopping;
@@ -255,9 +257,13 @@ on_auth_pubkey(ssh_session ss, const char *user, struct ssh_key_struct *pubkey, 
 		auth_failed(s);
 		return SSH_AUTH_DENIED;
 	}
+	pthread_rwlock_rdlock(&b->policy);
 	for (i = 0; i < b->c.nkeys; i++)
 		if (b->c.keys[i].bloblen == len && !memcmp(b->c.keys[i].blob, blob, len))
 			break;
+	if (i < b->c.nkeys)
+		s->keyc = b->c.keys[i];
+	pthread_rwlock_unlock(&b->policy);
 	if (i == b->c.nkeys) {
 		bastion_fingerprint(blob, len, fp);
 		refuse(s, "authentication: key %s %s is not in authorized_keys", ssh_key_type_to_char(ssh_key_type(pubkey)), fp);
@@ -267,12 +273,12 @@ on_auth_pubkey(ssh_session ss, const char *user, struct ssh_key_struct *pubkey, 
 	if (state == SSH_PUBLICKEY_STATE_NONE)
 		return SSH_AUTH_SUCCESS;	/* "this key would do": the client signs next */
 	if (state != SSH_PUBLICKEY_STATE_VALID) {
-		refuse(s, "authentication: a bad signature for key %s", b->c.keys[i].fp);
+		refuse(s, "authentication: a bad signature for key %s", s->keyc.fp);
 		auth_failed(s);
 		return SSH_AUTH_DENIED;
 	}
-	s->authed = 1;
-	s->key = &b->c.keys[i];
+	s->key = &s->keyc;
+	__atomic_store_n(&s->authed, 1, __ATOMIC_RELEASE);
 	if (s->counted)
 		bastion_rl_forgive(b->rl, &s->src);
 	say(b, LOG_L_DEBUG, "%s: user %s authenticated with %s (%s)", s->from, s->user, s->key->fp, s->key->comment);
@@ -302,12 +308,12 @@ is_own(const struct ipaddr *a)
 }
 
 static int
-any_addr_rule(const struct bastion_conf *c, uint16_t port)
+any_addr_rule(const struct bastion_rule *rules, size_t n, uint16_t port)
 {
 	size_t i, k;
 
-	for (i = 0; i < c->nrules; i++) {
-		const struct bastion_rule *r = &c->rules[i];
+	for (i = 0; i < n; i++) {
+		const struct bastion_rule *r = &rules[i];
 
 		if (r->kind != BASTION_ADDR || r->deny)
 			continue;
@@ -422,17 +428,30 @@ open_direct(struct sess *s, ssh_message m)
 	size_t ncand = 0, i;
 	char dest[300], why[300] = "", name[BASTION_NAME_MAX + 1], h[256], a[IPADDR_STRLEN];
 	struct fwd *f;
-	int fd = -1, e = 0;
+	int fd = -1, e = 0, refused = 1;
+	struct bastion_rule *rules;
+	size_t nrules;
 
+	/* a copy: a reload may swap the rules while this waits on DNS */
+	pthread_rwlock_rdlock(&b->policy);
+	nrules = b->c.nrules;
+	rules = malloc((nrules ? nrules : 1) * sizeof(*rules));
+	if (rules)
+		memcpy(rules, b->c.rules, nrules * sizeof(*rules));
+	pthread_rwlock_unlock(&b->policy);
+	if (!rules) {
+		refuse(s, "direct-tcpip: out of memory");
+		return 1;
+	}
 	printable(h, sizeof(h), host ? host : "");
 	snprintf(dest, sizeof(dest), strchr(h, ':') ? "[%s]:%d" : "%s:%d", h, port);
 	if (port < 1 || port > 65535) {
 		refuse(s, "direct-tcpip to %s: not a port", dest);
-		return 1;
+		goto out;
 	}
 	if (s->nfwd >= b->c.max_channels) {
 		refuse(s, "direct-tcpip to %s: %u channels open already", dest, s->nfwd);
-		return 1;
+		goto out;
 	}
 	if (host && ipaddr_parse(host, AF_UNSPEC, &lit) == 0 && lit.plen < 0) {
 		struct sockaddr_storage ss;
@@ -442,26 +461,26 @@ open_direct(struct sess *s, ssh_message m)
 		lit.plen = ipaddr_bits(&lit);
 		to_sa(&lit, 0, &ss, &len);
 		bastion_addr_from_sa((struct sockaddr *)&ss, &lit, NULL);
-		if (!bastion_dest_check(b->c.rules, b->c.nrules, &lit, (uint16_t)port, 0, 0, why, sizeof(why))) {
+		if (!bastion_dest_check(rules, nrules, &lit, (uint16_t)port, 0, 0, why, sizeof(why))) {
 			refuse(s, "direct-tcpip to %s: %s", dest, why);
-			return 1;
+			goto out;
 		}
 		cand[ncand++] = lit;
 	} else if (host && bastion_name_norm(host, name) == 0) {
-		int by_name = bastion_name_allowed(b->c.rules, b->c.nrules, name, (uint16_t)port);
+		int by_name = bastion_name_allowed(rules, nrules, name, (uint16_t)port);
 		struct addrinfo hints, *res = NULL, *ai;
 		int rc;
 
-		if (!by_name && !any_addr_rule(&b->c, (uint16_t)port)) {
+		if (!by_name && !any_addr_rule(rules, nrules, (uint16_t)port)) {
 			refuse(s, "direct-tcpip to %s: no rule allows it", dest);
-			return 1;
+			goto out;
 		}
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_socktype = SOCK_STREAM;
 		rc = getaddrinfo(name, NULL, &hints, &res);
 		if (rc) {
 			refuse(s, "direct-tcpip to %s: %s does not resolve (%s)", dest, name, gai_strerror(rc));
-			return 1;
+			goto out;
 		}
 		for (ai = res; ai && ncand < MAX_CANDIDATES; ai = ai->ai_next) {
 			struct ipaddr x;
@@ -473,7 +492,7 @@ open_direct(struct sess *s, ssh_message m)
 					break;
 			if (k < ncand)
 				continue;
-			if (bastion_dest_check(b->c.rules, b->c.nrules, &x, (uint16_t)port, by_name,
+			if (bastion_dest_check(rules, nrules, &x, (uint16_t)port, by_name,
 					       by_name && is_own(&x), why, sizeof(why)))
 				cand[ncand++] = x;
 			else
@@ -485,13 +504,13 @@ open_direct(struct sess *s, ssh_message m)
 			if (strchr(dest, '('))
 				str_copy(dest + strlen(dest), ")", sizeof(dest) - strlen(dest));
 			refuse(s, "direct-tcpip to %s: %s", dest, why);
-			return 1;
+			goto out;
 		}
 		/* keep only the name in the destination's text */
 		snprintf(dest, sizeof(dest), "%s:%d", name, port);
 	} else {
 		refuse(s, "direct-tcpip to %s: not an address or a host name", dest);
-		return 1;
+		goto out;
 	}
 	for (i = 0; i < ncand && fd < 0; i++) {
 		fd = connect_to(&cand[i], (uint16_t)port);
@@ -500,7 +519,7 @@ open_direct(struct sess *s, ssh_message m)
 	if (fd < 0) {
 		say(b, LOG_L_WARN, "%s user %s: direct-tcpip to %s: connect: %s", s->from, s->user, dest,
 		    strerror(e));
-		return 1;
+		goto out;
 	}
 	ipaddr_str_addr(&cand[i - 1], a);
 	if (strcmp(h, a) != 0)
@@ -518,7 +537,7 @@ open_direct(struct sess *s, ssh_message m)
 		}
 		close(fd);
 		say(b, LOG_L_WARN, "%s: direct-tcpip to %s: out of memory", s->from, dest);
-		return 1;
+		goto out;
 	}
 	f->ch = ssh_message_channel_request_open_reply_accept(m);
 	if (!f->ch) {
@@ -526,7 +545,8 @@ open_direct(struct sess *s, ssh_message m)
 		free(f->to_ch);
 		free(f);
 		close(fd);
-		return 0;	/* the session is failing; its loop notices */
+		refused = 0;
+		goto out;	/* the session is failing; its loop notices */
 	}
 	f->fd = fd;
 	str_copy(f->dest, dest, sizeof(f->dest));
@@ -536,7 +556,10 @@ open_direct(struct sess *s, ssh_message m)
 	s->nopened++;
 	add_dest(s, dest);
 	say(b, LOG_L_DEBUG, "%s user %s: forwarding to %s", s->from, s->user, dest);
-	return 0;
+	refused = 0;
+out:
+	free(rules);
+	return refused;
 }
 
 static const char *
@@ -812,6 +835,8 @@ sess_main(void *arg)
 			break;
 	}
 out:
+	if (__atomic_load_n(&s->revoked, __ATOMIC_ACQUIRE))
+		snprintf(s->reason, sizeof(s->reason), "its key left authorized_keys");
 	sess_end(s);
 	if (s->ev) {
 		ssh_event_remove_session(s->ev, s->ss);
@@ -933,6 +958,7 @@ bastion_new(const struct bastion_conf *c, char *err, size_t errlen)
 	b->lfd = -1;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->gone, NULL);
+	pthread_rwlock_init(&b->policy, NULL);
 	key = host_key(c->host_key, err, errlen);
 	if (!key)
 		goto fail;
@@ -971,6 +997,38 @@ fail:
 	ssh_key_free(key);
 	bastion_free(b, 0);
 	return NULL;
+}
+
+int
+bastion_reload(struct bastion *b, struct bastion_rule *rules, size_t nrules, struct bastion_key *keys,
+	       size_t nkeys)
+{
+	struct sess *s;
+	unsigned cut = 0;
+	size_t i;
+
+	pthread_rwlock_wrlock(&b->policy);
+	b->c.rules = rules;
+	b->c.nrules = nrules;
+	b->c.keys = keys;
+	b->c.nkeys = nkeys;
+	pthread_rwlock_unlock(&b->policy);
+	/* a key taken away ends its sessions: their poll sees the socket shut */
+	pthread_mutex_lock(&b->lock);
+	for (s = b->sessions; s; s = s->next) {
+		if (!__atomic_load_n(&s->authed, __ATOMIC_ACQUIRE))
+			continue;
+		for (i = 0; i < nkeys; i++)
+			if (keys[i].bloblen == s->keyc.bloblen && !memcmp(keys[i].blob, s->keyc.blob, keys[i].bloblen))
+				break;
+		if (i == nkeys) {
+			__atomic_store_n(&s->revoked, 1, __ATOMIC_RELEASE);
+			shutdown(s->fd, SHUT_RDWR);
+			cut++;
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+	return (int)cut;
 }
 
 int
@@ -1020,5 +1078,6 @@ bastion_free(struct bastion *b, uint64_t wait_ms)
 	bastion_rl_free(b->rl);
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->gone);
+	pthread_rwlock_destroy(&b->policy);
 	free(b);
 }

@@ -116,3 +116,36 @@ testing "a listen address that is not this machine's" \
 1
 600
 " "" ""
+
+# --conf: the same settings in a file (lib/conf), the command line after it
+cat >"$w/bastion.conf" <<C
+# the lab's bastion
+listen = 10.0.0.1:2200
+authorized-keys = $w/ak-ok
+allow = 10.0.0.0/8
+allow = *.lan:22,443   # the lan
+max-auth-fail = 3
+C
+testcmd "vpn bastion --conf: settings from a file, options added after it" \
+	"vpn bastion -n --conf $w/bastion.conf --allow '192.168.0.0/16:*'" \
+	"allow 10.0.0.0/8:22
+allow *.lan:22,443
+allow 192.168.0.0/16:*
+key ssh-ed25519 $(fp "$w/ed.pub") alice@laptop
+key ecdsa-sha2-nistp256 $(fp "$w/ec.pub") bob
+key ssh-rsa $(fp "$w/rsa.pub") carol
+" "" ""
+printf 'authorized-keys = %s\nallow = 10.0.0.0/8\nallow = 10.0.0.1/8\n' "$w/ak-ok" >"$w/bad1.conf"
+testcmd "a bad rule in --conf names the file and line" "vpn bastion -n --conf $w/bad1.conf 2>&1; echo \$?" \
+	"lab vpn: $w/bad1.conf:3: allow 10.0.0.1/8: host bits set (the network is 10.0.0.0/8)
+2
+" "" ""
+printf 'authorized-keys = %s\nallow = 10.0.0.0/8\nlisten-on = 1.2.3.4:22\n' "$w/ak-ok" >"$w/bad2.conf"
+testcmd "an unknown key in --conf" "vpn bastion -n --conf $w/bad2.conf 2>&1; echo \$?" \
+	"lab vpn: $w/bad2.conf:3: unknown key \"listen-on\"
+2
+" "" ""
+testcmd "a missing --conf file" "vpn bastion -n --conf $w/none.conf 2>&1; echo \$?" \
+	"lab vpn: --conf $w/none.conf: No such file or directory
+2
+" "" ""

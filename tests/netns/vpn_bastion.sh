@@ -70,11 +70,15 @@ EOF
 n tg unshare -m sh -c "mount --bind '$work/home' /root && exec $SSHD -f '$work/sshd_config' -E '$work/sshd.log'"
 # a service that answers only once its input has ended: half-close
 n tg socat TCP-LISTEN:2223,bind=10.77.2.2,reuseaddr,fork SYSTEM:sha256sum &
+# one that greets, then echoes
+n tg socat TCP-LISTEN:2224,bind=10.77.2.2,reuseaddr,fork SYSTEM:'echo ready; exec cat' &
 
 # the bastion, in the foreground of a background job
-n bas "$LAB" vpn bastion -d --listen 10.77.1.1:2200 --authorized-keys "$work/authorized_keys" \
+# (not through n: $! must be the bastion's own pid, for SIGHUP)
+ip netns exec "${NS_PREFIX}bas" "$LAB" vpn bastion -d --listen 10.77.1.1:2200 --authorized-keys "$work/authorized_keys" \
 	--host-key "$work/bastion/hostkey" --max-auth-fail 3 \
-	--allow 10.77.2.2:22,2223 --allow '*.lab.home.arpa' --allow '!10.77.2.3' 2>"$work/bastion.log" &
+	--allow 10.77.2.2:22,2223,2224 --allow '*.lab.home.arpa' --allow '!10.77.2.3' 2>"$work/bastion.log" &
+BPID=$!
 i=0
 until grep -q listening "$work/bastion.log" 2>/dev/null || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
 i=0
@@ -233,5 +237,36 @@ testing "a failed connection ends with its own log line" \
 	"grep 'connection from 10.77.1.4' $work/bastion.log | head -1 | sed 's/ port [0-9]*/ port P/; s/, [0-9.]* s\$/, T s/; s/^[^:]*: //'" \
 	"connection from 10.77.1.4 port P user root closed before authentication: the client left, T s
 " "" ""
+
+# SIGHUP: a new authorized_keys without the key of a session in progress
+(sleep 30 | S -W 10.77.2.2:2224 bastion >"$work/held.out" 2>&1) &
+i=0
+until grep -q ready "$work/held.out" 2>/dev/null || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+cp "$work/id_other.pub" "$work/authorized_keys"
+kill -HUP $BPID
+i=0
+until grep -q closed "$work/held.out" || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+testing "SIGHUP: a key taken out of authorized_keys ends its session in progress" \
+	"cat $work/held.out; grep -c 'reloaded: 1 authorized key, 3 rules; sessions of keys taken away ended' $work/bastion.log; grep -c 'to 10.77.2.2:2224;.*; its key left authorized_keys' $work/bastion.log" \
+	"ready
+Connection to 10.77.1.1 closed by remote host.
+1
+1
+" "" ""
+testing "SIGHUP: the key taken away is refused, the key added is taken" \
+	"S bastion true 2>&1 | grep -o 'Permission denied (publickey)'; echo hi | SO -W 10.77.2.2:2224 bastion" \
+	"Permission denied (publickey)
+ready
+hi
+" "" ""
+echo "ssh-ed25519 AAAAnotakey" >"$work/authorized_keys"
+kill -HUP $BPID
+wait_log "reload: "
+testing "SIGHUP: an authorized_keys without a usable key leaves the running keys" \
+	"grep 'reload: ' $work/bastion.log | sed 's/^[^:]*: //'; echo hi | SO -W 10.77.2.2:2224 bastion" \
+	"reload: --authorized-keys $work/authorized_keys: no key it could use: the running rules and keys stay
+ready
+hi
+" "" ""
 testing "no unexpected warnings in the bastion's log" \
-	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' $work/bastion.log" "" "" ""
+	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
