@@ -247,7 +247,7 @@ kill -HUP $BPID
 i=0
 until grep -q closed "$work/held.out" || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 testing "SIGHUP: a key taken out of authorized_keys ends its session in progress" \
-	"cat $work/held.out; grep -c 'reloaded: 1 authorized key, 3 rules; sessions of keys taken away ended' $work/bastion.log; grep -c 'to 10.77.2.2:2224;.*; its key left authorized_keys' $work/bastion.log" \
+	"tr -d '\\r' <$work/held.out; grep -c 'reloaded: 1 authorized key, 3 rules; sessions of keys taken away ended' $work/bastion.log; grep -c 'to 10.77.2.2:2224;.*; its key left authorized_keys' $work/bastion.log" \
 	"ready
 Connection to 10.77.1.1 closed by remote host.
 1
