@@ -2,8 +2,9 @@
 # lab vpn bastion between the OpenSSH client and a real OpenSSH sshd:
 #
 #   cl 10.77.1.2 (.3, .4) ---- 10.77.1.1 bas 10.77.2.1 ---- 10.77.2.2 tg (.3)
-#      ssh, ssh -J             lab vpn bastion :2200           sshd :22, :2222
-#                                                              socat :2223
+#      fd77:1::2               fd77:1::1     fd77:2::1        fd77:2::2
+#      ssh, ssh -J             lab vpn bastion [::]:2200       sshd :22, :2222
+#                                                              socat :2223, :2224
 #
 # cl has no route to tg, and bas does not route: only the bastion's
 # forwarding reaches the target. Names are the bastion's own (its
@@ -37,6 +38,11 @@ for a in 2 3 4; do "$LAB" net --netns "${NS_PREFIX}cl" addr add 10.77.1.$a/24 de
 "$LAB" net --netns "${NS_PREFIX}tg" addr add 10.77.2.2/24 dev eth0
 "$LAB" net --netns "${NS_PREFIX}tg" addr add 10.77.2.3/24 dev eth0
 "$LAB" net --netns "${NS_PREFIX}tg" link set eth0 up
+# and IPv6 on the same links (nodad: usable at once)
+ip -n "${NS_PREFIX}bas" addr add fd77:1::1/64 dev c0 nodad
+ip -n "${NS_PREFIX}bas" addr add fd77:2::1/64 dev t0 nodad
+ip -n "${NS_PREFIX}cl" addr add fd77:1::2/64 dev eth0 nodad
+ip -n "${NS_PREFIX}tg" addr add fd77:2::2/64 dev eth0 nodad
 # the bastion's resolver: ip netns exec mounts these over /etc
 mkdir -p "/etc/netns/${NS_PREFIX}bas"
 on_exit "rm -rf '/etc/netns/${NS_PREFIX}bas'"
@@ -59,6 +65,7 @@ cat >"$work/sshd_config" <<EOF
 ListenAddress 10.77.2.2:22
 ListenAddress 10.77.2.2:2222
 ListenAddress 10.77.2.3:22
+ListenAddress [fd77:2::2]:22
 HostKey $work/tg_hostkey
 PidFile $work/sshd.pid
 AuthorizedKeysFile $work/authorized_keys
@@ -75,9 +82,9 @@ n tg socat TCP-LISTEN:2224,bind=10.77.2.2,reuseaddr,fork SYSTEM:'echo ready; exe
 
 # the bastion, in the foreground of a background job
 # (not through n: $! must be the bastion's own pid, for SIGHUP)
-ip netns exec "${NS_PREFIX}bas" "$LAB" vpn bastion -d --listen 10.77.1.1:2200 --authorized-keys "$work/authorized_keys" \
+ip netns exec "${NS_PREFIX}bas" "$LAB" vpn bastion -d --listen '[::]:2200' --authorized-keys "$work/authorized_keys" \
 	--host-key "$work/bastion/hostkey" --max-auth-fail 3 \
-	--allow 10.77.2.2:22,2223,2224 --allow '*.lab.home.arpa' --allow '!10.77.2.3' 2>"$work/bastion.log" &
+	--allow 10.77.2.2:22,2223,2224 --allow '*.lab.home.arpa' --allow '!10.77.2.3' --allow '[fd77:2::/64]' 2>"$work/bastion.log" &
 BPID=$!
 i=0
 until grep -q listening "$work/bastion.log" 2>/dev/null || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -86,7 +93,8 @@ until n tg sh -c 'exec 3<>/dev/tcp/10.77.2.2/22' 2>/dev/null || [ $i -gt 50 ]; d
 
 {
 	printf '[10.77.1.1]:2200 %s\n' "$(cut -d' ' -f1,2 "$work/bastion/hostkey.pub")"
-	printf '10.77.2.2,10.77.2.3,target.lab.home.arpa,plain.example %s\n' "$(cut -d' ' -f1,2 "$work/tg_hostkey.pub")"
+	printf '[fd77:1::1]:2200 %s\n' "$(cut -d' ' -f1,2 "$work/bastion/hostkey.pub")"
+	printf '10.77.2.2,10.77.2.3,fd77:2::2,target.lab.home.arpa,plain.example %s\n' "$(cut -d' ' -f1,2 "$work/tg_hostkey.pub")"
 } >"$work/known_hosts"
 cat >"$work/ssh_config" <<EOF
 Host bastion
@@ -95,6 +103,12 @@ Host bastion
 Host target
 	HostName 10.77.2.2
 	ProxyJump bastion
+Host bastion6
+	HostName fd77:1::1
+	Port 2200
+Host target6
+	HostName fd77:2::2
+	ProxyJump bastion6
 Host *
 	User root
 	IdentityFile $work/id
@@ -140,6 +154,13 @@ testing "the session's log line: user, key, destination, bytes" \
 testing "the session's bytes are counted both ways" \
 	"grep 'session from 10.77.1.2' $work/bastion.log | head -1 | sed 's/.*; \\([0-9]*\\) bytes to the destination, \\([0-9]*\\) from it;.*/\\1 \\2/' | awk '{ print (\$1 > 1000), (\$2 > 1000) }'" \
 	"1 1
+" "" ""
+testing "over IPv6: to the bastion, and from it to an IPv6 network a rule admits" \
+	"S target6 'ip -o -6 addr show dev eth0 scope global' | awk '{ print \$4 }'" "fd77:2::2/64
+" "" ""
+wait_log "session from fd77:1::2"
+testing "the IPv6 session's log line" \
+	"grep -c 'session from fd77:1::2 port [0-9]* user root key ssh-ed25519 .*: to \[fd77:2::2\]:22;' $work/bastion.log" "1
 " "" ""
 
 head -c 8M /dev/urandom >"$work/big"
@@ -247,7 +268,7 @@ kill -HUP $BPID
 i=0
 until grep -q closed "$work/held.out" || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 testing "SIGHUP: a key taken out of authorized_keys ends its session in progress" \
-	"tr -d '\\r' <$work/held.out; grep -c 'reloaded: 1 authorized key, 3 rules; sessions of keys taken away ended' $work/bastion.log; grep -c 'to 10.77.2.2:2224;.*; its key left authorized_keys' $work/bastion.log" \
+	"tr -d '\\r' <$work/held.out; grep -c 'reloaded: 1 authorized key, 4 rules; sessions of keys taken away ended' $work/bastion.log; grep -c 'to 10.77.2.2:2224;.*; its key left authorized_keys' $work/bastion.log" \
 	"ready
 Connection to 10.77.1.1 closed by remote host.
 1
