@@ -45,6 +45,7 @@
 #define MAX_AUTH_TRIES 6
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_CANDIDATES 8
+#define MAX_UNAUTH_PER_SOURCE 10	/* connections still authenticating */
 
 struct fwd {
 	struct fwd *next;
@@ -347,6 +348,18 @@ to_sa(const struct ipaddr *a, uint16_t port, struct sockaddr_storage *ss, sockle
 	}
 }
 
+/* A peer that vanished (no FIN, no RST) is noticed within minutes. */
+static void
+keepalive(int fd)
+{
+	int one = 1, idle = 60, intvl = 15, cnt = 4;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 /* A connected socket, or -1 with errno. */
 static int
 connect_to(const struct ipaddr *a, uint16_t port)
@@ -381,6 +394,7 @@ connect_to(const struct ipaddr *a, uint16_t port)
 		}
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	keepalive(fd);
 	return fd;
 fail:
 	e = errno;
@@ -855,6 +869,13 @@ out:
 	return NULL;
 }
 
+/* The same address (IPv4) or the same /64 (IPv6), as the limiter counts. */
+static int
+same_source(const struct ipaddr *a, const struct ipaddr *b)
+{
+	return a->family == b->family && !memcmp(a->a, b->a, a->family == AF_INET ? 4 : 8);
+}
+
 void
 bastion_accept(struct bastion *b)
 {
@@ -896,7 +917,23 @@ bastion_accept(struct bastion *b)
 		say(b, LOG_L_WARN, "refused %s: %u sessions at once already", s->from, b->c.max_sessions);
 		goto drop;
 	}
+	{
+		/* silent connections from one place must not take every slot */
+		struct sess *o;
+		unsigned pending = 0;
+
+		for (o = b->sessions; o; o = o->next)
+			if (!__atomic_load_n(&o->authed, __ATOMIC_ACQUIRE) && same_source(&o->src, &s->src))
+				pending++;
+		if (pending >= MAX_UNAUTH_PER_SOURCE) {
+			pthread_mutex_unlock(&b->lock);
+			say(b, LOG_L_WARN, "refused %s: %u connections from there are still authenticating",
+			    s->from, pending);
+			goto drop;
+		}
+	}
 	pthread_mutex_unlock(&b->lock);
+	keepalive(fd);
 	s->ss = ssh_new();
 	/* in this thread: ssh_bind_accept_fd reads the bind's shared state */
 	if (!s->ss || ssh_bind_accept_fd(b->bind, s->ss, fd) != SSH_OK) {

@@ -289,5 +289,26 @@ testing "SIGHUP: an authorized_keys without a usable key leaves the running keys
 ready
 hi
 " "" ""
+# ten silent connections from one address: the eleventh is turned away
+silent=""
+for k in 1 2 3 4 5 6 7 8 9 10; do
+	n cl socat -u TCP:10.77.1.1:2200,bind=10.77.1.3 EXEC:'sleep 20' 2>/dev/null &
+	silent="$silent $!"
+done
+i=0
+until [ "$(n bas ss -Htn state established '( sport = :2200 )' | grep -c '10.77.1.3')" -ge 10 ] || [ $i -gt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+testing "ten connections still authenticating from one address: the next one from there is closed at once" \
+	"S -o BindAddress=10.77.1.3 -W 10.77.2.2:2224 bastion </dev/null >/dev/null 2>&1; echo \$?; refusals 'still authenticating'" \
+	"255
+refused 10.77.1.3 port P: 10 connections from there are still authenticating
+" "" ""
+testing "while another address gets in" \
+	"echo hi | SO -W 10.77.2.2:2224 bastion" "ready
+hi
+" "" ""
+kill $silent 2>/dev/null
 testing "no unexpected warnings in the bastion's log" \
-	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
+	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'still authenticating' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
