@@ -116,6 +116,15 @@ testing "a listen address that is not this machine's" \
 1
 600
 " "" ""
+sum=$(sha256sum <"$w/new/key")
+testing "the host key made on the first start is used again after" \
+	"\"\$LAB\" vpn bastion -d --authorized-keys $w/ak-ok --allow 10.0.0.0/8 --host-key $w/new/key --listen 192.0.2.1:2200 2>/dev/null; sha256sum <$w/new/key" \
+	"$sum
+" "" ""
+testing "its public half lies beside it, as ssh-keygen would write it" \
+	"{ cut -d' ' -f1,2 $w/new/key.pub; ssh-keygen -y -f $w/new/key | cut -d' ' -f1,2; } | uniq | cut -c1-12" \
+	"ssh-ed25519 
+" "" ""
 
 # --conf: the same settings in a file (lib/conf), the command line after it
 cat >"$w/bastion.conf" <<C

@@ -215,6 +215,15 @@ testing "an exec is refused, and the log says why" \
 	"open failed: administratively prohibited
 refused 10.77.1.2 port P user root: a session channel (shell, exec, subsystem): this bastion only forwards
 " "" ""
+if have sftp; then
+	testing "a subsystem (sftp) is refused" \
+		"n cl sftp -F $work/ssh_config -b /dev/null bastion >/dev/null 2>&1; echo \$?" "255
+" "" ""
+fi
+testing "only public keys are offered to the client" \
+	"S -v -o PreferredAuthentications=none bastion true 2>&1 | grep -o 'Authentications that can continue: .*' | tr -d '\\r' | sort -u" \
+	"Authentications that can continue: publickey
+" "" ""
 testing "remote forwarding (ssh -R) is refused" \
 	"S -N -o ExitOnForwardFailure=yes -R 10.77.1.1:9000:10.77.2.2:22 bastion </dev/null 2>&1 | grep -c 'remote port forwarding failed'; refusals 'remote forwarding'" \
 	"1
