@@ -934,6 +934,13 @@ bastion_accept(struct bastion *b)
 	}
 	pthread_mutex_unlock(&b->lock);
 	keepalive(fd);
+	{
+		/* small packets (a forwarded protocol's window updates, keys
+		 * typed) go at once, not after the client's delayed ACK */
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	s->ss = ssh_new();
 	/* in this thread: ssh_bind_accept_fd reads the bind's shared state */
 	if (!s->ss || ssh_bind_accept_fd(b->bind, s->ss, fd) != SSH_OK) {
