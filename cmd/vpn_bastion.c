@@ -7,11 +7,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +47,7 @@ bad(const char *fmt, ...)
 struct setup {
 	struct bastion_conf c;
 	char *keys;		/* the authorized_keys file */
+	char *user;		/* to run as once listening, or NULL */
 	char *conf;		/* --conf, or NULL */
 };
 
@@ -111,6 +115,9 @@ set(struct setup *st, const char *key, const char *v, char *err, size_t errlen)
 	if (!strcmp(key, "authorized-keys")) {
 		free(st->keys);
 		st->keys = xstrdup(v);
+	} else if (!strcmp(key, "user")) {
+		free(st->user);
+		st->user = xstrdup(v);
 	} else if (!strcmp(key, "host-key")) {
 		c->host_key = xstrdup(v);
 	} else if (!strcmp(key, "allow")) {
@@ -157,6 +164,7 @@ static const struct conf_key_spec file_keys[] = {
 	{ "listen", CONF_STR, 0, 0, 0 },
 	{ "authorized-keys", CONF_STR, 0, 0, 0 },
 	{ "host-key", CONF_STR, 0, 0, 0 },
+	{ "user", CONF_STR, 0, 0, 0 },
 	{ "allow", CONF_STR, CONF_MULTI, 0, 0 },
 	{ "max-auth-fail", CONF_STR, 0, 0, 0 },
 	{ "ban", CONF_STR, 0, 0, 0 },
@@ -263,6 +271,7 @@ setup_free(struct setup *st)
 	free(st->c.rules);
 	free(st->c.keys);
 	free(st->keys);
+	free(st->user);
 	free(st->conf);
 	memset(st, 0, sizeof(*st));
 }
@@ -427,6 +436,27 @@ on_hup(struct ev_handle *h, int signo, void *arg)
 		 B.st.c.nrules, B.st.c.nrules == 1 ? "" : "s", cut ? "; sessions of keys taken away ended" : "");
 }
 
+/* Give up root once the socket is bound and the host key read: what is
+ * left to read (authorized_keys and --conf on SIGHUP) must be readable by
+ * the user. */
+static void
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user && geteuid() == 0) {
+		pw = getpwnam(user);
+		if (!pw)
+			die("--user %s: no such user", user);
+		if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+			die_errno("dropping privileges to %s", user);
+		if (pw->pw_uid != 0 && setuid(0) == 0)
+			die("could still regain root after dropping to %s", user);
+		log_info("running as %s", user);
+	}
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
 int
 vpn_bastion_main(int argc, char **argv)
 {
@@ -489,6 +519,7 @@ vpn_bastion_main(int argc, char **argv)
 			str_copy(dir, ".", sizeof(dir));
 		daemonize(dir);
 	}
+	drop_privileges(B.st.user);
 	{
 		char r[400];
 

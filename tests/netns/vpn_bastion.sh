@@ -76,14 +76,17 @@ LogLevel ERROR
 EOF
 n tg unshare -m sh -c "mount --bind '$work/home' /root && exec $SSHD -f '$work/sshd_config' -E '$work/sshd.log'"
 # a service that answers only once its input has ended: half-close
-n tg socat TCP-LISTEN:2223,bind=10.77.2.2,reuseaddr,fork SYSTEM:sha256sum &
+n tg socat TCP-LISTEN:2223,bind=10.77.2.2,reuseaddr,fork SYSTEM:sha256sum 2>/dev/null &
 # one that greets, then echoes
-n tg socat TCP-LISTEN:2224,bind=10.77.2.2,reuseaddr,fork SYSTEM:'echo ready; exec cat' &
+n tg socat TCP-LISTEN:2224,bind=10.77.2.2,reuseaddr,fork SYSTEM:'echo ready; exec cat' 2>/dev/null &
 
-# the bastion, in the foreground of a background job
+# the bastion, in the foreground of a background job, as nobody once
+# listening (so authorized_keys must be readable for SIGHUP)
+chmod 755 "$work"
+chmod 644 "$work/authorized_keys"
 # (not through n: $! must be the bastion's own pid, for SIGHUP)
 ip netns exec "${NS_PREFIX}bas" "$LAB" vpn bastion -d --listen '[::]:2200' --authorized-keys "$work/authorized_keys" \
-	--host-key "$work/bastion/hostkey" --max-auth-fail 3 \
+	--host-key "$work/bastion/hostkey" --max-auth-fail 3 --user nobody \
 	--allow 10.77.2.2:22,2223,2224 --allow '*.lab.home.arpa' --allow '!10.77.2.3' --allow '[fd77:2::/64]' 2>"$work/bastion.log" &
 BPID=$!
 i=0
@@ -139,6 +142,10 @@ testing "host key: made on first start, 0600, an ed25519 key ssh-keygen reads, i
 	"stat -c %a $work/bastion/hostkey; ssh-keygen -lf $work/bastion/hostkey | awk '{ print \$4 }'; grep -c \"host key \$(ssh-keygen -lf $work/bastion/hostkey | awk '{ print \$2 }')\" $work/bastion.log" \
 	"600
 (ED25519)
+1
+" "" ""
+testing "the bastion runs as nobody" \
+	"awk '/^Uid:/ { print \$2, \$3 }' /proc/$BPID/status; grep -c 'running as nobody' $work/bastion.log" "65534 65534
 1
 " "" ""
 testing "ssh -J runs a command on the target" \
@@ -320,4 +327,4 @@ hi
 " "" ""
 kill $silent 2>/dev/null
 testing "no unexpected warnings in the bastion's log" \
-	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'still authenticating' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
+	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'still authenticating' -e 'running as nobody' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
