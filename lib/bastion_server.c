@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -64,7 +65,7 @@ struct sess {
 	struct bastion *b;
 	ssh_session ss;
 	ssh_event ev;
-	int fd;
+	int wake;		/* a dup of the socket, to shut it from another thread */
 	struct ipaddr src;
 	char from[IPADDR_STRLEN + 16];
 	char user[65];
@@ -865,6 +866,7 @@ out:
 	pthread_mutex_unlock(&b->lock);
 	ssh_disconnect(s->ss);
 	ssh_free(s->ss);
+	close(s->wake);
 	free(s);
 	return NULL;
 }
@@ -901,7 +903,7 @@ bastion_accept(struct bastion *b)
 		return;
 	}
 	s->b = b;
-	s->fd = fd;
+	s->wake = -1;
 	s->t0 = mono_ms();
 	bastion_addr_from_sa((struct sockaddr *)&sa, &s->src, &port);
 	snprintf(s->from, sizeof(s->from), "%s port %u", ipaddr_str_addr(&s->src, a), port);
@@ -933,6 +935,13 @@ bastion_accept(struct bastion *b)
 		}
 	}
 	pthread_mutex_unlock(&b->lock);
+	/* libssh closes its descriptor when the client leaves, and the number
+	 * may come back for another socket: shutting this dup is always safe */
+	s->wake = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (s->wake < 0) {
+		say(b, LOG_L_WARN, "refused %s: %s", s->from, strerror(errno));
+		goto drop;
+	}
 	keepalive(fd);
 	{
 		/* small packets (a forwarded protocol's window updates, keys
@@ -975,12 +984,15 @@ bastion_accept(struct bastion *b)
 		pthread_mutex_unlock(&b->lock);
 		say(b, LOG_L_WARN, "%s: cannot start a thread", s->from);
 		ssh_free(s->ss);	/* closes fd */
+		close(s->wake);
 		free(s);
 		return;
 	}
 	pthread_attr_destroy(&attr);
 	return;
 drop:
+	if (s->wake >= 0)
+		close(s->wake);
 	close(fd);
 	free(s);
 }
@@ -1067,7 +1079,7 @@ bastion_reload(struct bastion *b, struct bastion_rule *rules, size_t nrules, str
 				break;
 		if (i == nkeys) {
 			__atomic_store_n(&s->revoked, 1, __ATOMIC_RELEASE);
-			shutdown(s->fd, SHUT_RDWR);
+			shutdown(s->wake, SHUT_RDWR);
 			cut++;
 		}
 	}
@@ -1101,7 +1113,7 @@ bastion_free(struct bastion *b, uint64_t wait_ms)
 	__atomic_store_n(&b->stopping, 1, __ATOMIC_RELEASE);
 	/* wake every session: its poll sees the socket shut */
 	for (s = b->sessions; s; s = s->next)
-		shutdown(s->fd, SHUT_RDWR);
+		shutdown(s->wake, SHUT_RDWR);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += (time_t)(wait_ms / 1000);
 	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
