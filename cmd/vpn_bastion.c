@@ -148,6 +148,12 @@ set(struct setup *st, const char *key, const char *v, char *err, size_t errlen)
 			return -1;
 		}
 		c->login_grace_ms = ms;
+	} else if (!strcmp(key, "max-pending")) {
+		if (str_to_u32(v, 100000, &u) < 0 || u == 0) {
+			snprintf(err, errlen, "%s: a number from 1", v);
+			return -1;
+		}
+		c->max_pending = u;
 	} else if (!strcmp(key, "max-sessions")) {
 		if (str_to_u32(v, 100000, &u) < 0 || u == 0) {
 			snprintf(err, errlen, "%s: a number from 1", v);
@@ -170,6 +176,7 @@ static const struct conf_key_spec file_keys[] = {
 	{ "ban", CONF_STR, 0, 0, 0 },
 	{ "login-grace", CONF_STR, 0, 0, 0 },
 	{ "max-sessions", CONF_STR, 0, 0, 0 },
+	{ "max-pending", CONF_STR, 0, 0, 0 },
 	{ NULL, 0, 0, 0, 0 },
 };
 static const struct conf_section_spec file_spec[] = {
@@ -294,6 +301,7 @@ build(struct setup *st, int argc, char **argv, char *err, size_t errlen, int *us
 	st->c.max_auth_fail = 5;
 	st->c.fail_window_ms = st->c.ban_ms = 10 * 60 * 1000;
 	st->c.max_sessions = 256;
+	st->c.max_pending = 32;
 	st->c.max_channels = 64;
 	st->c.login_grace_ms = 30 * 1000;
 	st->c.log = to_log;

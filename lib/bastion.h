@@ -123,6 +123,7 @@ struct bastion_conf {
 	unsigned max_auth_fail;		/* failed connections per source and window */
 	uint64_t fail_window_ms, ban_ms;
 	unsigned max_sessions;		/* at once; more are closed at once */
+	unsigned max_pending;		/* per source, still authenticating */
 	unsigned max_channels;		/* per session */
 	uint64_t login_grace_ms;	/* to authenticate */
 	/* Where the server's lines go (level as in log.h); one per event. */

@@ -46,7 +46,6 @@
 #define MAX_AUTH_TRIES 6
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_CANDIDATES 8
-#define MAX_UNAUTH_PER_SOURCE 10	/* connections still authenticating */
 
 struct fwd {
 	struct fwd *next;
@@ -852,6 +851,8 @@ sess_main(void *arg)
 out:
 	if (__atomic_load_n(&s->revoked, __ATOMIC_ACQUIRE))
 		snprintf(s->reason, sizeof(s->reason), "its key left authorized_keys");
+	else if (__atomic_load_n(&b->stopping, __ATOMIC_ACQUIRE))
+		snprintf(s->reason, sizeof(s->reason), "the bastion stops");
 	sess_end(s);
 	if (s->ev) {
 		ssh_event_remove_session(s->ev, s->ss);
@@ -927,7 +928,7 @@ bastion_accept(struct bastion *b)
 		for (o = b->sessions; o; o = o->next)
 			if (!__atomic_load_n(&o->authed, __ATOMIC_ACQUIRE) && same_source(&o->src, &s->src))
 				pending++;
-		if (pending >= MAX_UNAUTH_PER_SOURCE) {
+		if (pending >= b->c.max_pending) {
 			pthread_mutex_unlock(&b->lock);
 			say(b, LOG_L_WARN, "refused %s: %u connections from there are still authenticating",
 			    s->from, pending);

@@ -86,7 +86,7 @@ chmod 755 "$work"
 chmod 644 "$work/authorized_keys"
 # (not through n: $! must be the bastion's own pid, for SIGHUP)
 ip netns exec "${NS_PREFIX}bas" "$LAB" vpn bastion -d --listen '[::]:2200' --authorized-keys "$work/authorized_keys" \
-	--host-key "$work/bastion/hostkey" --max-auth-fail 3 --user nobody \
+	--host-key "$work/bastion/hostkey" --max-auth-fail 3 --max-pending 10 --user nobody \
 	--allow 10.77.2.2:22,2223,2224 --allow '*.lab.home.arpa' --allow '!10.77.2.3' --allow '[fd77:2::/64]' 2>"$work/bastion.log" &
 BPID=$!
 i=0
@@ -245,7 +245,7 @@ refused 10.77.1.2 port P user root: authentication: key ssh-ed25519 $OTHERFP is 
 
 # a stalled client (connected, silent) and a session held open with a
 # forward in flight: neither holds up a new session
-n cl socat -u TCP:10.77.1.1:2200 EXEC:'sleep 20' &
+ip netns exec "${NS_PREFIX}cl" socat -u TCP:10.77.1.1:2200 EXEC:'sleep 20' &
 stall1=$!
 (sleep 20 | S -W 10.77.2.2:2223 bastion >/dev/null 2>&1) &
 stall2=$!
@@ -254,6 +254,20 @@ testing "a stalled client and an open forward hold up no one" \
 	"S target echo still served" "still served
 " "" ""
 kill $stall1 $stall2 2>/dev/null
+
+# ten sessions at once, each through to the target and back
+k=0
+par=""
+while [ $k -lt 10 ]; do
+	(S target "echo session $k" >"$work/par.$k" 2>&1) &
+	par="$par $!"
+	k=$((k + 1))
+done
+for p in $par; do wait $p; done
+testing "ten sessions at once, each gets its own answer" \
+	"cat $work/par.* | sort | uniq | wc -l; cat $work/par.* | grep -c '^session [0-9]\$'" "10
+10
+" "" ""
 
 # three failed connections from 10.77.1.4 ban it; 10.77.1.3 still gets in
 for k in 1 2 3; do
@@ -308,7 +322,7 @@ hi
 # ten silent connections from one address: the eleventh is turned away
 silent=""
 for k in 1 2 3 4 5 6 7 8 9 10; do
-	n cl socat -u TCP:10.77.1.1:2200,bind=10.77.1.3 EXEC:'sleep 20' 2>/dev/null &
+	ip netns exec "${NS_PREFIX}cl" socat -u TCP:10.77.1.1:2200,bind=10.77.1.3 EXEC:'sleep 20' 2>/dev/null &
 	silent="$silent $!"
 done
 i=0
@@ -316,7 +330,7 @@ until [ "$(n bas ss -Htn state established '( sport = :2200 )' | grep -c '10.77.
 	sleep 0.1
 	i=$((i + 1))
 done
-testing "ten connections still authenticating from one address: the next one from there is closed at once" \
+testing "ten (--max-pending) connections still authenticating from one address: the next one from there is closed at once" \
 	"S -o BindAddress=10.77.1.3 -W 10.77.2.2:2224 bastion </dev/null >/dev/null 2>&1; echo \$?; refusals 'still authenticating'" \
 	"255
 refused 10.77.1.3 port P: 10 connections from there are still authenticating
@@ -326,5 +340,18 @@ testing "while another address gets in" \
 hi
 " "" ""
 kill $silent 2>/dev/null
+# SIGTERM: sessions in progress end, each with its line
+(sleep 30 | SO -W 10.77.2.2:2224 bastion >"$work/held2.out" 2>&1) &
+i=0
+until grep -q ready "$work/held2.out" 2>/dev/null || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $BPID
+i=0
+while kill -0 $BPID 2>/dev/null && [ $i -le 100 ]; do sleep 0.1; i=$((i + 1)); done
+testing "SIGTERM: the bastion ends its sessions, logs them, and exits" \
+	"kill -0 $BPID 2>/dev/null || echo gone; grep -c 'stopping (signal 15)' $work/bastion.log; grep -c 'to 10.77.2.2:2224;.*; the bastion stops' $work/bastion.log" \
+	"gone
+1
+1
+" "" ""
 testing "no unexpected warnings in the bastion's log" \
-	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'still authenticating' -e 'running as nobody' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
+	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'still authenticating' -e 'running as nobody' -e 'stopping (signal 15)' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
