@@ -46,6 +46,7 @@
 #define MAX_AUTH_TRIES 6
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_CANDIDATES 8
+#define PUMP_ROUNDS 8		/* buffers per direction before polling again */
 
 struct fwd {
 	struct fwd *next;
@@ -648,16 +649,24 @@ fwd_dead(struct sess *s, struct fwd *f, const char *what, int e)
 	f->dead = 1;
 }
 
-/* Move what can move without blocking; then watch what would unblock it. */
-static void
+/*
+ * Move what can move without blocking; then watch what would unblock it.
+ * 1 when a direction stopped only for fairness (the other channels of the
+ * session get their turn, and the loop polls without waiting).
+ */
+static int
 fwd_pump(struct sess *s, struct fwd *f)
 {
 	ssize_t n;
-	int r;
+	int r, rounds, more = 0;
 	short want = 0;
 
 	/* channel -> destination */
-	while (!f->dead) {
+	for (rounds = 0; !f->dead; rounds++) {
+		if (rounds == PUMP_ROUNDS) {
+			more = 1;
+			break;
+		}
 		if (f->tt_len) {
 			n = send(f->fd, f->to_tcp + f->tt_off, f->tt_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0) {
@@ -687,9 +696,13 @@ fwd_pump(struct sess *s, struct fwd *f)
 		break;
 	}
 	/* destination -> channel */
-	while (!f->dead) {
+	for (rounds = 0; !f->dead; rounds++) {
 		uint32_t win;
 
+		if (rounds == PUMP_ROUNDS) {
+			more = 1;
+			break;
+		}
 		if (f->tc_len) {
 			r = ssh_channel_write(f->ch, f->to_ch + f->tc_off, (uint32_t)f->tc_len);
 			if (r < 0) {
@@ -727,7 +740,7 @@ fwd_pump(struct sess *s, struct fwd *f)
 	if (!f->dead && ssh_channel_is_closed(f->ch))
 		f->dead = 1;	/* the client closed it without an EOF: drop what is left */
 	if (f->dead || (f->eof_sent && f->tcp_shut && !f->tt_len))
-		return;
+		return 0;
 	if (f->tt_len)
 		want |= POLLOUT;
 	if (!f->tcp_eof && !f->tc_len && ssh_channel_window_size(f->ch) > 0)
@@ -739,6 +752,7 @@ fwd_pump(struct sess *s, struct fwd *f)
 			ssh_event_add_fd(s->ev, f->fd, want, on_fd, f);
 		f->events = want;
 	}
+	return more;
 }
 
 static void
@@ -760,13 +774,15 @@ fwd_free(struct sess *s, struct fwd *f)
 	s->nfwd--;
 }
 
-static void
+/* 1 when there is more to move at once. */
+static int
 pump(struct sess *s)
 {
 	struct fwd **pp = &s->fwds, *f;
+	int more = 0;
 
 	while ((f = *pp)) {
-		fwd_pump(s, f);
+		more |= fwd_pump(s, f);
 		if (f->dead || (f->eof_sent && f->tcp_shut && !f->tt_len)) {
 			*pp = f->next;
 			fwd_free(s, f);
@@ -774,6 +790,7 @@ pump(struct sess *s)
 			pp = &f->next;
 		}
 	}
+	return more;
 }
 
 /* ---- sessions ---- */
@@ -812,6 +829,7 @@ sess_main(void *arg)
 	struct sess *s = arg;
 	struct bastion *b = s->b;
 	long tmo = (long)((b->c.login_grace_ms + 999) / 1000);
+	int more = 0;
 
 	ssh_options_set(s->ss, SSH_OPTIONS_TIMEOUT, &tmo);
 	ssh_set_auth_methods(s->ss, SSH_AUTH_METHOD_PUBLICKEY);
@@ -826,7 +844,7 @@ sess_main(void *arg)
 		goto out;
 	}
 	while (!s->done) {
-		int timeout = -1, rc;
+		int timeout = more ? 0 : -1, rc;
 
 		if (__atomic_load_n(&b->stopping, __ATOMIC_ACQUIRE)) {
 			snprintf(s->reason, sizeof(s->reason), "the bastion stops");
@@ -843,7 +861,7 @@ sess_main(void *arg)
 			timeout = (int)(b->c.login_grace_ms - spent);
 		}
 		rc = ssh_event_dopoll(s->ev, timeout);
-		pump(s);
+		more = pump(s);
 		if (rc == SSH_ERROR || (ssh_get_status(s->ss) & (SSH_CLOSED | SSH_CLOSED_ERROR)) ||
 		    !ssh_is_connected(s->ss))
 			break;
