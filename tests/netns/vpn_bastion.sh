@@ -243,6 +243,31 @@ testing "a key not in authorized_keys is refused" \
 refused 10.77.1.2 port P user root: authentication: key ssh-ed25519 $OTHERFP is not in authorized_keys
 " "" ""
 
+# ssh -L: one session, a channel per connection to the local port
+ip netns exec "${NS_PREFIX}cl" ssh -F "$work/ssh_config" -N -o ExitOnForwardFailure=yes \
+	-L 10.77.1.2:3000:10.77.2.2:2224 -L 10.77.1.2:3001:10.77.2.2:2222 bastion &
+lpid=$!
+i=0
+until n cl ss -Hltn '( sport = :3000 )' | grep -q 3000 || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+testing "ssh -L: two connections at once through one session" \
+	"(sleep 1; echo one) | n cl socat - TCP:10.77.1.2:3000 >$work/l1 & echo two | n cl socat - TCP:10.77.1.2:3000; wait \$!; cat $work/l1" \
+	"ready
+two
+ready
+one
+" "" ""
+testing "ssh -L to a port the rules refuse: the connection closes, the log says why" \
+	"n cl socat -u TCP:10.77.1.2:3001 - </dev/null | wc -c; refusals 'to 10.77.2.2:2222' | sort -u" \
+	"0
+refused 10.77.1.2 port P user root: direct-tcpip to 10.77.2.2:2222: no rule allows it
+" "" ""
+kill $lpid
+wait_log "2 channels"
+testing "its session's line: both destinations' bytes, two channels" \
+	"grep '2 channels' $work/bastion.log | sed 's/.*: to //; s/, [0-9.]* s\$//'" \
+	"10.77.2.2:2224; 8 bytes to the destinations, 20 from them; 2 channels
+" "" ""
+
 # a stalled client (connected, silent) and a session held open with a
 # forward in flight: neither holds up a new session
 ip netns exec "${NS_PREFIX}cl" socat -u TCP:10.77.1.1:2200 EXEC:'sleep 20' &
