@@ -509,13 +509,8 @@ vpn_bastion_main(int argc, char **argv)
 	B.b = bastion_new(&B.st.c, err, sizeof(err));
 	if (!B.b)
 		die("%s", err);
-	B.loop = ev_new();
-	if (!B.loop || !ev_io_add(B.loop, bastion_fd(B.b), EPOLLIN, on_listen, B.b))
-		die_errno("event loop");
-	ev_signal_add(B.loop, SIGTERM, on_term, NULL);
-	ev_signal_add(B.loop, SIGINT, on_term, NULL);
-	ev_unref(ev_signal_add(B.loop, SIGHUP, on_hup, NULL));
-	signal(SIGPIPE, SIG_IGN);
+	/* before the loop: a signalfd polled by an epoll set made in the
+	 * parent does not wake for the child's signals */
 	if (!fg) {
 		char dir[4096], *slash;
 
@@ -527,6 +522,13 @@ vpn_bastion_main(int argc, char **argv)
 			str_copy(dir, ".", sizeof(dir));
 		daemonize(dir);
 	}
+	B.loop = ev_new();
+	if (!B.loop || !ev_io_add(B.loop, bastion_fd(B.b), EPOLLIN, on_listen, B.b))
+		die_errno("event loop");
+	ev_signal_add(B.loop, SIGTERM, on_term, NULL);
+	ev_signal_add(B.loop, SIGINT, on_term, NULL);
+	ev_unref(ev_signal_add(B.loop, SIGHUP, on_hup, NULL));
+	signal(SIGPIPE, SIG_IGN);
 	drop_privileges(B.st.user);
 	{
 		char r[400];

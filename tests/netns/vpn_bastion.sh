@@ -378,5 +378,24 @@ testing "SIGTERM: the bastion ends its sessions, logs them, and exits" \
 1
 1
 " "" ""
+# without -d: it returns once listening, logs beside its host key, and
+# still hears its signals
+n bas "$LAB" vpn bastion --listen 10.77.1.1:2201 --authorized-keys "$work/id.pub" \
+	--host-key "$work/bg/hostkey" --allow 10.77.2.2:2224 2>"$work/bg.err"
+testing "without -d: in the background, its log beside the host key" \
+	"cat $work/bg.err; sed 's/^[^ ]* //; s/key SHA256:[^,]*/key K/' $work/bg/bastion.log" \
+	"lab vpn: listening with host key K, 1 authorized key, 1 rule (10.77.2.2:2224)
+" "" ""
+bgpid=$(n bas ss -Hltnp '( sport = :2201 )' | grep -o 'pid=[0-9]*' | cut -d= -f2)
+kill -HUP "$bgpid"
+wait_bg() { i=0; until grep -q "$1" "$work/bg/bastion.log" || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done; }
+wait_bg reloaded
+kill -TERM "$bgpid"
+wait_bg stopping
+testing "without -d: SIGHUP and SIGTERM reach it" \
+	"sed 's/^[^ ]* //' $work/bg/bastion.log | tail -2" \
+	"lab vpn: reloaded: 1 authorized key, 1 rule
+lab vpn: stopping (signal 15)
+" "" ""
 testing "no unexpected warnings in the bastion's log" \
 	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'still authenticating' -e 'running as nobody' -e 'stopping (signal 15)' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
