@@ -435,7 +435,8 @@ on_hup(struct ev_handle *h, int signo, void *arg)
 		setup_free(&nst);
 		return;
 	}
-	if (memcmp(&nst.c.listen, &B.st.c.listen, sizeof(nst.c.listen)) || strcmp(nst.c.host_key, B.st.c.host_key))
+	if (memcmp(&nst.c.listen, &B.st.c.listen, sizeof(nst.c.listen)) ||
+	    strcmp(nst.c.host_key, B.st.c.host_key))
 		log_warnx("reload: a new listen address or host key takes a restart");
 	cut = bastion_reload(B.b, nst.c.rules, nst.c.nrules, nst.c.keys, nst.c.nkeys);
 	setup_free(&B.st);
@@ -503,7 +504,8 @@ vpn_bastion_main(int argc, char **argv)
 			printf("allow %s\n", r);
 		}
 		for (i = 0; i < (int)B.st.c.nkeys; i++)
-			printf("key %s %s %s\n", B.st.c.keys[i].type, B.st.c.keys[i].fp, B.st.c.keys[i].comment);
+			printf("key %s %s %s\n", B.st.c.keys[i].type, B.st.c.keys[i].fp,
+			       B.st.c.keys[i].comment);
 		return 0;
 	}
 	B.b = bastion_new(&B.st.c, err, sizeof(err));

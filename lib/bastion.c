@@ -340,7 +340,8 @@ bastion_dest_check(const struct bastion_rule *r, size_t n, const struct ipaddr *
 		return 1;
 	if (by_name)
 		snprintf(why, whylen, "%s, which only an address rule admits",
-			 bastion_addr_special(a) ? "a special-purpose address" : "one of the bastion's own addresses");
+			 bastion_addr_special(a) ? "a special-purpose address" :
+						   "one of the bastion's own addresses");
 	else
 		snprintf(why, whylen, "no rule allows it");
 	return 0;
@@ -413,7 +414,8 @@ bastion_authkey_parse(const char *line, struct bastion_key *k, char *err, size_t
 			const char *hit = strstr(q, key_types[i]);
 
 			if (hit && hit > q && (hit[-1] == ' ' || hit[-1] == '\t')) {
-				snprintf(err, errlen, "key options are not supported (the key is not accepted)");
+				snprintf(err, errlen,
+					 "key options are not supported (the key is not accepted)");
 				return -1;
 			}
 		}

@@ -229,7 +229,9 @@ auth_failed(struct sess *s)
 		if (bastion_rl_fail(b->rl, &s->src, mono_ms())) {
 			char a[IPADDR_STRLEN];
 
-			say(b, LOG_L_WARN, "%s: %u failed authentications within %llu s: its connections are refused for %llu s",
+			say(b, LOG_L_WARN,
+			    "%s: %u failed authentications within %llu s: "
+			    "its connections are refused for %llu s",
 			    ipaddr_str_addr(&s->src, a), b->c.max_auth_fail,
 			    (unsigned long long)(b->c.fail_window_ms / 1000),
 			    (unsigned long long)(b->c.ban_ms / 1000));
@@ -268,7 +270,8 @@ on_auth_pubkey(ssh_session ss, const char *user, struct ssh_key_struct *pubkey, 
 	pthread_rwlock_unlock(&b->policy);
 	if (i == b->c.nkeys) {
 		bastion_fingerprint(blob, len, fp);
-		refuse(s, "authentication: key %s %s is not in authorized_keys", ssh_key_type_to_char(ssh_key_type(pubkey)), fp);
+		refuse(s, "authentication: key %s %s is not in authorized_keys",
+		       ssh_key_type_to_char(ssh_key_type(pubkey)), fp);
 		auth_failed(s);
 		return SSH_AUTH_DENIED;
 	}
@@ -283,7 +286,8 @@ on_auth_pubkey(ssh_session ss, const char *user, struct ssh_key_struct *pubkey, 
 	__atomic_store_n(&s->authed, 1, __ATOMIC_RELEASE);
 	if (s->counted)
 		bastion_rl_forgive(b->rl, &s->src);
-	say(b, LOG_L_DEBUG, "%s: user %s authenticated with %s (%s)", s->from, s->user, s->key->fp, s->key->comment);
+	say(b, LOG_L_DEBUG, "%s: user %s authenticated with %s (%s)", s->from, s->user, s->key->fp,
+	    s->key->comment);
 	return SSH_AUTH_SUCCESS;
 }
 
@@ -816,7 +820,8 @@ sess_end(struct sess *s)
 		snprintf(s->dests + strlen(s->dests), sizeof(s->dests) - strlen(s->dests), " and %u more",
 			 s->ndests_more);
 	say(b, LOG_L_INFO,
-	    "session from %s user %s key %s %s (%s): to %s; %llu bytes to the destination%s, %llu from %s; %u channel%s, %.1f s%s%s",
+	    "session from %s user %s key %s %s (%s): to %s; "
+	    "%llu bytes to the destination%s, %llu from %s; %u channel%s, %.1f s%s%s",
 	    s->from, s->user, s->key->type, s->key->fp, s->key->comment, s->dests[0] ? s->dests : "nowhere",
 	    (unsigned long long)s->up, s->nopened == 1 ? "" : "s", (unsigned long long)s->down,
 	    s->nopened == 1 ? "it" : "them", s->nopened, s->nopened == 1 ? "" : "s", secs,
@@ -928,7 +933,8 @@ bastion_accept(struct bastion *b)
 	snprintf(s->from, sizeof(s->from), "%s port %u", ipaddr_str_addr(&s->src, a), port);
 	left = bastion_rl_banned(b->rl, &s->src, s->t0);
 	if (left) {
-		say(b, LOG_L_WARN, "refused %s: too many failed authentications from there (%llu s of the ban left)",
+		say(b, LOG_L_WARN,
+		    "refused %s: too many failed authentications from there (%llu s of the ban left)",
 		    s->from, (unsigned long long)((left + 999) / 1000));
 		goto drop;
 	}
@@ -1094,7 +1100,8 @@ bastion_reload(struct bastion *b, struct bastion_rule *rules, size_t nrules, str
 		if (!__atomic_load_n(&s->authed, __ATOMIC_ACQUIRE))
 			continue;
 		for (i = 0; i < nkeys; i++)
-			if (keys[i].bloblen == s->keyc.bloblen && !memcmp(keys[i].blob, s->keyc.blob, keys[i].bloblen))
+			if (keys[i].bloblen == s->keyc.bloblen &&
+			    !memcmp(keys[i].blob, s->keyc.blob, keys[i].bloblen))
 				break;
 		if (i == nkeys) {
 			__atomic_store_n(&s->revoked, 1, __ATOMIC_RELEASE);

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char s[9000], out[400], out2[400], err[300], name[BASTION_NAME_MAX + 1], name2[BASTION_NAME_MAX + 1], why[300];
+	char s[9000], out[400], out2[400], err[300], why[300];
+	char name[BASTION_NAME_MAX + 1], name2[BASTION_NAME_MAX + 1];
 	struct bastion_rule r, r2;
 	struct bastion_key *k;
 	struct ipaddr a;
