@@ -60,7 +60,9 @@ mkdir -p /run/sshd "$work/home"
 ssh-keygen -q -t ed25519 -N '' -f "$work/id" -C lab-test
 ssh-keygen -q -t ed25519 -N '' -f "$work/id_other" -C stranger
 ssh-keygen -q -t ed25519 -N '' -f "$work/tg_hostkey"
-cp "$work/id.pub" "$work/authorized_keys"
+ssh-keygen -q -t rsa -b 3072 -N '' -f "$work/id_rsa" -C lab-test-rsa
+ssh-keygen -q -t ecdsa -N '' -f "$work/id_ecdsa" -C lab-test-ecdsa
+cat "$work/id.pub" "$work/id_rsa.pub" "$work/id_ecdsa.pub" >"$work/authorized_keys"
 cat >"$work/sshd_config" <<EOF
 ListenAddress 10.77.2.2:22
 ListenAddress 10.77.2.2:2222
@@ -168,6 +170,17 @@ testing "over IPv6: to the bastion, and from it to an IPv6 network a rule admits
 wait_log "session from fd77:1::2"
 testing "the IPv6 session's log line" \
 	"grep -c 'session from fd77:1::2 port [0-9]* user root key ssh-ed25519 .*: to \[fd77:2::2\]:22;' $work/bastion.log" "1
+" "" ""
+for t in rsa ecdsa; do
+	testing "an $t key authenticates too" \
+		"S -o IdentityFile=$work/id_$t -W 10.77.2.2:2224 bastion </dev/null" "ready
+" "" ""
+done
+wait_log "key ecdsa-sha2-nistp256"
+testing "and the session lines name those keys" \
+	"grep -o 'key ssh-rsa [^ ]* (lab-test-rsa)' $work/bastion.log; grep -o 'key ecdsa-sha2-nistp256 [^ ]* (lab-test-ecdsa)' $work/bastion.log" \
+	"key ssh-rsa $(ssh-keygen -lf "$work/id_rsa.pub" | awk '{ print $2 }') (lab-test-rsa)
+key ecdsa-sha2-nistp256 $(ssh-keygen -lf "$work/id_ecdsa.pub" | awk '{ print $2 }') (lab-test-ecdsa)
 " "" ""
 
 head -c 8M /dev/urandom >"$work/big"
