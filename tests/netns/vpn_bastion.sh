@@ -105,6 +105,8 @@ cat >"$work/ssh_config" <<EOF
 Host bastion
 	HostName 10.77.1.1
 	Port 2200
+	# new keys every 4 MiB: the 8 MiB streams cross re-keying
+	RekeyLimit 4M
 Host target
 	HostName 10.77.2.2
 	ProxyJump bastion
