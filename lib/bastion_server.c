@@ -411,10 +411,13 @@ fail:
 static void
 add_dest(struct sess *s, const char *d)
 {
-	size_t l = strlen(s->dests);
+	size_t l = strlen(s->dests), dl = strlen(d);
+	const char *p;
 
-	if (strstr(s->dests, d))
-		return;
+	/* each destination once: a whole item of the ", " list */
+	for (p = s->dests; (p = strstr(p, d)); p++)
+		if ((p == s->dests || p[-1] == ' ') && (p[dl] == ',' || !p[dl]))
+			return;
 	if (l + strlen(d) + 3 >= sizeof(s->dests)) {
 		s->ndests_more++;
 		return;
