@@ -287,7 +287,7 @@ testing "its session's line: both destinations' bytes, two channels" \
 # forward in flight: neither holds up a new session
 ip netns exec "${NS_PREFIX}cl" socat -u TCP:10.77.1.1:2200 EXEC:'sleep 20' &
 stall1=$!
-(sleep 20 | S -W 10.77.2.2:2223 bastion >/dev/null 2>&1) &
+(n cl sleep 20 | S -W 10.77.2.2:2223 bastion) >/dev/null 2>&1 &
 stall2=$!
 sleep 0.5
 testing "a stalled client and an open forward hold up no one" \
@@ -330,7 +330,7 @@ testing "a failed connection ends with its own log line" \
 " "" ""
 
 # SIGHUP: a new authorized_keys without the key of a session in progress
-(sleep 30 | S -W 10.77.2.2:2224 bastion >"$work/held.out" 2>&1) &
+(n cl sleep 30 | S -W 10.77.2.2:2224 bastion >"$work/held.out" 2>&1) >/dev/null 2>&1 &
 i=0
 until grep -q ready "$work/held.out" 2>/dev/null || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 cp "$work/id_other.pub" "$work/authorized_keys"
@@ -381,7 +381,7 @@ hi
 " "" ""
 kill $silent 2>/dev/null
 # SIGTERM: sessions in progress end, each with its line
-(sleep 30 | SO -W 10.77.2.2:2224 bastion >"$work/held2.out" 2>&1) &
+(n cl sleep 30 | SO -W 10.77.2.2:2224 bastion >"$work/held2.out" 2>&1) >/dev/null 2>&1 &
 i=0
 until grep -q ready "$work/held2.out" 2>/dev/null || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM $BPID
