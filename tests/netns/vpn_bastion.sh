@@ -89,7 +89,7 @@ chmod 644 "$work/authorized_keys"
 # (not through n: $! must be the bastion's own pid, for SIGHUP)
 ip netns exec "${NS_PREFIX}bas" "$LAB" vpn bastion -d --listen '[::]:2200' --authorized-keys "$work/authorized_keys" \
 	--host-key "$work/bastion/hostkey" --max-auth-fail 3 --max-pending 10 --user nobody \
-	--allow 10.77.2.2:22,2223,2224 --allow '*.lab.home.arpa' --allow '!10.77.2.3' --allow '[fd77:2::/64]' 2>"$work/bastion.log" &
+	--allow 10.77.2.2:22,2223,2224,2225 --allow '*.lab.home.arpa' --allow '!10.77.2.3' --allow '[fd77:2::/64]' 2>"$work/bastion.log" &
 BPID=$!
 i=0
 until grep -q listening "$work/bastion.log" 2>/dev/null || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -212,6 +212,11 @@ testing "a port the rules do not list is refused, and logged" \
 	"S -o LogLevel=INFO -W 10.77.2.2:2222 bastion </dev/null 2>&1 | grep -o 'open failed: administratively prohibited'; refusals 'to 10.77.2.2:2222'" \
 	"open failed: administratively prohibited
 refused 10.77.1.2 port P user root: direct-tcpip to 10.77.2.2:2222: no rule allows it
+" "" ""
+testing "an allowed destination with nothing listening: the channel fails, the log says why" \
+	"S -W 10.77.2.2:2225 bastion </dev/null >/dev/null 2>&1; echo \$?; grep 'to 10.77.2.2:2225' $work/bastion.log | sed 's/ port [0-9]*/ port P/; s/^[^:]*: //'" \
+	"255
+10.77.1.2 port P user root: direct-tcpip to 10.77.2.2:2225: connect: Connection refused
 " "" ""
 testing "an address a deny rule covers is refused" \
 	"S -W 10.77.2.3:22 bastion </dev/null >/dev/null 2>&1; echo \$?; refusals 'to 10.77.2.3:22'" \
@@ -413,4 +418,4 @@ testing "without -d: SIGHUP and SIGTERM reach it" \
 lab vpn: stopping (signal 15)
 " "" ""
 testing "no unexpected warnings in the bastion's log" \
-	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'still authenticating' -e 'running as nobody' -e 'stopping (signal 15)' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
+	"grep -v -e 'refused ' -e 'session from' -e 'connection from' -e 'listening' -e 'failed authentications within' -e 'reload' -e 'still authenticating' -e 'running as nobody' -e 'stopping (signal 15)' -e 'connect: Connection refused' -e 'authorized_keys:1: the key' $work/bastion.log" "" "" ""
