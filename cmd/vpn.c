@@ -58,6 +58,10 @@ const char vpn_usage[] =
 	"       lab vpn openvpn revoke NAME [--dir D]\n"
 	"       lab vpn openvpn ls [--dir D] [--json]\n"
 	"       lab vpn openvpn run [--dir D] [--openvpn PATH] [-v]\n"
+	"       lab vpn bastion [--conf FILE] --authorized-keys FILE --allow RULE...\n"
+	"                     [--listen ADDR:PORT] [--host-key FILE] [--max-auth-fail N]\n"
+	"                     [--ban DURATION] [--login-grace DURATION] [--max-sessions N]\n"
+	"                     [--max-pending N] [--user USER] [-d] [-n] [-v]\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
@@ -84,7 +88,29 @@ const char vpn_usage[] =
 	"that already holds a CA; client writes\n"
 	"D/clients/NAME.ovpn with everything inline; revoke re-signs the CRL, which\n"
 	"openvpn reads again for each new connection; run starts one openvpn per\n"
-	"instance and restarts one that dies, until SIGTERM (SIGHUP is passed on).\n";
+	"instance and restarts one that dies, until SIGTERM (SIGHUP is passed on).\n"
+	"\n"
+	"bastion is an SSH server that only forwards: ssh -J, ssh -W and ssh -L\n"
+	"through it reach what --allow admits, for the keys of --authorized-keys\n"
+	"(public keys only; lines with options are skipped). No shell, exec,\n"
+	"subsystem, agent, X11 or remote forwarding. RULE: [!]HOST[:PORTS], HOST\n"
+	"an address, a network (10.0.0.0/8, [fd00::/8]), a name or *.suffix, PORTS\n"
+	"* or 22,443,8000-8099 (22 when none); ! denies an address range. A name\n"
+	"is resolved by the bastion: a name rule admits its addresses except\n"
+	"loopback, link-local, multicast and the bastion's own, which only an\n"
+	"address rule admits; deny rules cover names' addresses too. Listens on\n"
+	"0.0.0.0:22; the host key (ed25519, made on first start) defaults to\n"
+	"/var/lib/lab/vpn/bastion/ssh_host_ed25519_key. After --max-auth-fail\n"
+	"(5) failed connections from one address within --ban (10m), its\n"
+	"connections are closed at once for --ban, as are those past\n"
+	"--max-pending (32) from one address still authenticating, and past\n"
+	"--max-sessions (256) in all. -d: foreground (else the log\n"
+	"goes to bastion.log beside the host key); -n: print the rules and keys;\n"
+	"--user: run as USER once listening (authorized_keys must be readable).\n"
+	"--conf FILE holds the same settings as KEY = VALUE lines (allow repeats);\n"
+	"options on the command line come after it. SIGHUP reads the file, the\n"
+	"rules and authorized_keys again: a bad one leaves the running ones, a key\n"
+	"taken away ends its sessions.\n";
 
 static void
 print_key(const uint8_t k[32])
@@ -794,9 +820,10 @@ static const struct {
 	{ "up", cmd_up },
 	{ "down", cmd_down },
 	{ "show", cmd_show },
-	{ "qr", vpn_qr_main },
 	{ "peer", vpn_peer_main },
+	{ "qr", vpn_qr_main },
 	{ "openvpn", vpn_openvpn_main },
+	{ "bastion", vpn_bastion_main },
 };
 
 int

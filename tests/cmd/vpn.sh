@@ -26,8 +26,8 @@ testcmd "vpn pubkey refuses what is not a key" "vpn pubkey 2>&1; echo \$?" \
 1
 " "" "not a key
 "
-testcmd "vpn without a subcommand: they are named" "vpn 2>&1 | grep -o 'a subcommand: genkey, genpsk, pubkey, probe, run, '; echo \$?" \
-	"a subcommand: genkey, genpsk, pubkey, probe, run, 
+testcmd "vpn without a subcommand: they are named" "vpn 2>&1 | grep -o 'a subcommand: genkey, genpsk, pubkey, probe, run, up, down, show, '; echo \$?" \
+	"a subcommand: genkey, genpsk, pubkey, probe, run, up, down, show, 
 0
 " "" ""
 if have wg; then
