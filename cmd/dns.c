@@ -1058,6 +1058,35 @@ serve(int argc, char **argv)
 	}
 	setup_dhcp();
 	setup_ra();
+	/* To the background before the event loop exists: a signalfd that an
+	 * epoll set watched before a fork never wakes it for the child's
+	 * signals (SIGTERM would be lost). */
+	if (!fg) {
+		char logpath[300];
+		int fd;
+		pid_t pid;
+
+		snprintf(logpath, sizeof(logpath), "%s/dns.log", D->conf->state);
+		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		pid = fork();
+		if (pid < 0)
+			die_errno("fork");
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+			log_set_timestamps(1);
+		}
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			if (fd > 2)
+				close(fd);
+		}
+	}
 	D->ev = ev_new();
 	if (!D->ev)
 		die_errno("event loop");
@@ -1096,32 +1125,6 @@ serve(int argc, char **argv)
 	ev_signal_add(D->ev, SIGINT, on_term, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	drop_privileges(D->conf->user, D->conf->state);
-	if (!fg) {
-		char logpath[300];
-		int fd;
-		pid_t pid;
-
-		snprintf(logpath, sizeof(logpath), "%s/dns.log", D->conf->state);
-		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		pid = fork();
-		if (pid < 0)
-			die_errno("fork");
-		if (pid > 0)
-			_exit(0);
-		setsid();
-		if (fd >= 0) {
-			dup2(fd, 2);
-			close(fd);
-			log_set_timestamps(1);
-		}
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			if (fd > 2)
-				close(fd);
-		}
-	}
 	{
 		struct dns_zone *z;
 		int k = 0;

@@ -335,3 +335,12 @@ testing "a bad config names file and line" "\"\$LAB\" dns serve -n -c $work/bad.
 	"lab dns: $work/bad.conf:2: listen 10.53.1.9:99999: expected ADDRESS[:PORT] or [IPV6]:PORT
 1
 " "" ""
+# In the background (no -d) it still stops on SIGTERM.
+sed 's/^listen = 10.53.1.3$/listen = 10.53.1.3:5353/; s|^state = .*|state = '"$work"'/beta2|' "$work/beta.conf" >"$work/beta2.conf"
+n beta "$LAB" dns serve -c "$work/beta2.conf"
+sleep 0.5
+bpid=$(ps -eo pid,args | grep -F "$work/beta2.conf" | grep -v grep | awk '{ print $1 }')
+[ -n "$bpid" ] && kill -TERM $bpid
+sleep 0.5
+testing "in the background, SIGTERM stops it" "ps -eo args | grep -F '$work/beta2.conf' | grep -vc grep" "0
+" "" ""
