@@ -32,11 +32,22 @@ const char vpn_usage[] =
 	"                     [--ping ADDR --from ADDR] [--timeout SECONDS]\n"
 	"       lab vpn run CONF          the interface CONF describes (a wg-quick file;\n"
 	"                                 its name is the file's), until SIGINT/SIGTERM\n"
+	"       lab vpn mux --listen ADDR:PORT [--ssh|--tls|--http|--openvpn|--default HOST:PORT]\n"
+	"                   [--tls-sni NAME=HOST:PORT]... [--timeout MS] [--connect-timeout MS]\n"
+	"                   [--max-conns N] [-n] [-v]\n"
+	"                                 one TCP port for all of them, as sslh\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
 	"address the peer allows for this key) and waits for the reply: a check\n"
-	"that a peer is up and takes this key.\n";
+	"that a peer is up and takes this key.\n"
+	"\n"
+	"mux sniffs each connection's first bytes: SSH, TLS (a ClientHello; its\n"
+	"server name picks a --tls-sni backend, exact names before *.SUFFIX, else\n"
+	"--tls), HTTP, OpenVPN over TCP; anything else, or a client silent for\n"
+	"--timeout (default 2000 ms: protocols where the server speaks first), goes\n"
+	"to --default. Backends are names or addresses ([V6]:PORT), resolved at\n"
+	"start. -n prints what the options resolved to. One log line per connection.\n";
 
 static void
 print_key(const uint8_t k[32])
@@ -304,6 +315,7 @@ static const struct {
 	{ "pubkey", cmd_keys },
 	{ "probe", cmd_probe },
 	{ "run", cmd_run },
+	{ "mux", vpn_mux_main },
 };
 
 int

@@ -5,4 +5,6 @@
 #ifndef LAB_CMD_VPN_H
 #define LAB_CMD_VPN_H
 
+int vpn_mux_main(int argc, char **argv);
+
 #endif

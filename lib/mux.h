@@ -1,0 +1,99 @@
+/*
+ * lab vpn mux: one TCP port for several protocols. The sniffer looks at the
+ * first bytes a client sent and says which protocol they begin (SSH, TLS
+ * with its server name, HTTP, OpenVPN over TCP), that it cannot tell yet,
+ * or that they are none of these. The daemon (mux_srv_*) accepts on the
+ * port, sniffs, connects to the backend for that protocol and relays with
+ * splice().
+ */
+#ifndef LAB_MUX_H
+#define LAB_MUX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum mux_proto {
+	MUX_NEED = -1,		/* the bytes so far begin more than one answer */
+	MUX_UNKNOWN = 0,	/* none of those below */
+	MUX_SSH,
+	MUX_TLS,
+	MUX_HTTP,
+	MUX_OPENVPN,
+	MUX_NONE,		/* the client sent nothing (server-speaks-first) */
+	MUX_NPROTO
+};
+
+/* How much of a client's first bytes the sniffer is given at most: a TLS
+ * ClientHello that needs more is routed as TLS without a server name. */
+#define MUX_SNIFF_MAX 16384
+#define MUX_SNI_MAX 255
+
+struct mux_sniff {
+	int proto;
+	char sni[MUX_SNI_MAX + 1];	/* TLS: the host_name, lowercased; "" if none */
+};
+
+/*
+ * What p[0..n) begins. final: no more bytes will come (the client went
+ * quiet, closed, or filled MUX_SNIFF_MAX); a protocol is then named only if
+ * its signature is already there (a TLS record header with the start of a
+ * ClientHello is TLS, without a server name). Returns out->proto.
+ */
+int mux_sniff(const uint8_t *p, size_t n, int final, struct mux_sniff *out);
+
+const char *mux_proto_name(int proto);
+
+/* ---- the daemon ---- */
+
+struct mux_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* A backend: what the user wrote, and the addresses it resolved to. */
+struct mux_backend {
+	char *name;
+	struct mux_addr *addr;
+	size_t naddr;
+};
+
+/* A TLS server name (or "*.suffix") and its backend. */
+struct mux_sni_route {
+	char *pattern;
+	struct mux_backend be;
+};
+
+struct mux_conf {
+	struct mux_addr *listen;
+	char **listen_name;
+	size_t nlisten;
+	struct mux_backend be[MUX_NPROTO];	/* by protocol; MUX_UNKNOWN is the default */
+	int have[MUX_NPROTO];
+	struct mux_sni_route *sni;
+	size_t nsni;
+	unsigned sniff_timeout_ms;	/* a client silent this long goes to the default */
+	unsigned connect_timeout_ms;
+	unsigned max_conns;
+};
+
+/* "HOST:PORT", "[V6]:PORT", "V6ADDR" is refused (ambiguous); names are
+ * resolved now (getaddrinfo, every address kept, tried in order).
+ * passive: for --listen ("*:PORT" or ":PORT" mean every address). -1 with
+ * a message in err. */
+int mux_resolve(const char *s, int passive, struct mux_addr **out, size_t *n, char *err,
+		size_t errlen);
+/* The backend a TLS server name goes to: an exact pattern first, then the
+ * longest "*.suffix" that ends the name; NULL if none. */
+const struct mux_backend *mux_sni_lookup(const struct mux_conf *c, const char *sni);
+void mux_conf_free(struct mux_conf *c);
+
+struct mux_srv;
+struct ev;
+
+/* Bind and listen on every listen address; -1 with errno (err says which). */
+struct mux_srv *mux_srv_new(struct ev *ev, const struct mux_conf *c, char *err, size_t errlen);
+void mux_srv_free(struct mux_srv *s);	/* closes every connection */
+size_t mux_srv_conns(const struct mux_srv *s);
+
+#endif
