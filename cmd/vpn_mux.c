@@ -174,6 +174,9 @@ vpn_mux_main(int argc, char **argv)
 			pat[eq - v] = '\0';
 			if (!sni_pattern_ok(pat))
 				die_usage("--tls-sni %s: \"%s\" is not a host name or *.SUFFIX", v, pat);
+			for (i = 0; pat[i]; i++)
+				if (pat[i] >= 'A' && pat[i] <= 'Z')
+					pat[i] = (char)(pat[i] - 'A' + 'a');	/* as the sniffer gives names */
 			for (i = 0; i < c.nsni; i++)
 				if (!strcasecmp(c.sni[i].pattern, pat))
 					die_usage("--tls-sni %s: %s given twice", v, pat);

@@ -27,7 +27,7 @@ testcmd "vpn pubkey refuses what is not a key" "vpn pubkey 2>&1; echo \$?" \
 " "" "not a key
 "
 testcmd "vpn without a subcommand" "vpn 2>&1; echo \$?" \
-	"lab vpn: a subcommand: genkey, genpsk, pubkey, probe, run (see 'lab vpn -h')
+	"lab vpn: a subcommand: genkey, genpsk, pubkey, probe, run, mux (see 'lab vpn -h')
 2
 " "" ""
 if have wg; then
