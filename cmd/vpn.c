@@ -47,7 +47,9 @@ const char vpn_usage[] =
 	"--tls), HTTP, OpenVPN over TCP; anything else, or a client silent for\n"
 	"--timeout (default 2000 ms: protocols where the server speaks first), goes\n"
 	"to --default. Backends are names or addresses ([V6]:PORT), resolved at\n"
-	"start. -n prints what the options resolved to. One log line per connection.\n";
+	"start; HOST:PORT,proxy-v1 (or -v2) sends that backend a PROXY protocol\n"
+	"header first. -n prints what the options resolved to. One log line per\n"
+	"connection.\n";
 
 static void
 print_key(const uint8_t k[32])

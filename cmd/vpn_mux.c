@@ -26,12 +26,27 @@
 static void
 backend(struct mux_backend *be, const char *opt, const char *v)
 {
-	char err[400];
+	char err[400], *addr;
+	const char *comma;
 
 	if (be->name)
 		die_usage("%s given twice", opt);
-	if (mux_resolve(v, 0, &be->addr, &be->naddr, err, sizeof(err)) < 0)
+	/* HOST:PORT,proxy-v1 or ,proxy-v2: the PROXY protocol header first */
+	comma = strrchr(v, ',');
+	if (comma) {
+		if (!strcmp(comma, ",proxy-v1"))
+			be->proxy = 1;
+		else if (!strcmp(comma, ",proxy-v2"))
+			be->proxy = 2;
+		else
+			die_usage("%s %s: after the comma, proxy-v1 or proxy-v2", opt, v);
+	}
+	addr = xstrdup(v);
+	if (comma)
+		addr[comma - v] = '\0';
+	if (mux_resolve(addr, 0, &be->addr, &be->naddr, err, sizeof(err)) < 0)
 		die_usage("%s %s", opt, err);
+	free(addr);
 	if (be->naddr == 0)
 		die_usage("%s %s: no address", opt, v);
 	be->name = xstrdup(v);
@@ -207,7 +222,7 @@ vpn_mux_main(int argc, char **argv)
 		die_usage("mux needs a backend: --ssh, --tls, --tls-sni, --http, --openvpn or --default");
 	if (dry) {
 		for (i = 0; i < c.nlisten; i++) {
-			struct mux_backend l = { c.listen_name[i], &c.listen[i], 1 };
+			struct mux_backend l = { c.listen_name[i], &c.listen[i], 1, 0 };
 
 			print_backend("listen", &l);
 		}

@@ -7,6 +7,10 @@
  */
 #include "mux.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -330,4 +334,65 @@ mux_sni_lookup(const struct mux_conf *c, const char *sni)
 		}
 	}
 	return best;
+}
+
+/* ---- PROXY protocol ---- */
+
+static const uint8_t proxy_v2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+					  0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+
+int
+mux_proxy_header(int version, const struct sockaddr_storage *src,
+		 const struct sockaddr_storage *dst, uint8_t *out)
+{
+	const struct sockaddr_in *s4 = (const void *)src, *d4 = (const void *)dst;
+	const struct sockaddr_in6 *s6 = (const void *)src, *d6 = (const void *)dst;
+	int fam = src->ss_family == dst->ss_family ? src->ss_family : AF_UNSPEC;
+
+	if (fam != AF_INET && fam != AF_INET6)
+		fam = AF_UNSPEC;
+	if (version == 1) {
+		char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+
+		if (fam == AF_UNSPEC)
+			return snprintf((char *)out, MUX_PROXY_MAX, "PROXY UNKNOWN\r\n");
+		inet_ntop(fam, fam == AF_INET ? (const void *)&s4->sin_addr : (const void *)&s6->sin6_addr,
+			  sa, sizeof(sa));
+		inet_ntop(fam, fam == AF_INET ? (const void *)&d4->sin_addr : (const void *)&d6->sin6_addr,
+			  da, sizeof(da));
+		return snprintf((char *)out, MUX_PROXY_MAX, "PROXY %s %s %s %u %u\r\n",
+				fam == AF_INET ? "TCP4" : "TCP6", sa, da,
+				ntohs(fam == AF_INET ? s4->sin_port : s6->sin6_port),
+				ntohs(fam == AF_INET ? d4->sin_port : d6->sin6_port));
+	}
+	if (version != 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(out, proxy_v2_sig, 12);
+	if (fam == AF_UNSPEC) {
+		out[12] = 0x20;	/* version 2, LOCAL */
+		out[13] = 0x00;
+		out[14] = out[15] = 0;
+		return 16;
+	}
+	out[12] = 0x21;	/* version 2, PROXY */
+	if (fam == AF_INET) {
+		out[13] = 0x11;	/* TCP over IPv4 */
+		out[14] = 0;
+		out[15] = 12;
+		memcpy(out + 16, &s4->sin_addr, 4);
+		memcpy(out + 20, &d4->sin_addr, 4);
+		memcpy(out + 24, &s4->sin_port, 2);
+		memcpy(out + 26, &d4->sin_port, 2);
+		return 28;
+	}
+	out[13] = 0x21;	/* TCP over IPv6 */
+	out[14] = 0;
+	out[15] = 36;
+	memcpy(out + 16, &s6->sin6_addr, 16);
+	memcpy(out + 32, &d6->sin6_addr, 16);
+	memcpy(out + 48, &s6->sin6_port, 2);
+	memcpy(out + 50, &d6->sin6_port, 2);
+	return 52;
 }

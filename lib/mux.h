@@ -56,7 +56,19 @@ struct mux_backend {
 	char *name;
 	struct mux_addr *addr;
 	size_t naddr;
+	int proxy;	/* 0, or the PROXY protocol version (1, 2) it is sent first */
 };
+
+/*
+ * A PROXY protocol header (HAProxy's proxy-protocol.txt), version 1 (text)
+ * or 2 (binary), for a TCP connection from src to dst (the address the
+ * client reached). Families other than IPv4 and IPv6, or two different
+ * ones, give v1's "UNKNOWN" and v2's LOCAL. The length written (at most
+ * MUX_PROXY_MAX), or -1 with EINVAL for another version.
+ */
+#define MUX_PROXY_MAX 108
+int mux_proxy_header(int version, const struct sockaddr_storage *src,
+		     const struct sockaddr_storage *dst, uint8_t *out);
 
 /* A TLS server name (or "*.suffix") and its backend. */
 struct mux_sni_route {

@@ -152,6 +152,8 @@ struct conn {
 	char err[160];			/* why the last connect failed */
 	struct dir up, down;		/* up: client -> backend */
 	uint64_t t0;
+	struct sockaddr_storage peer;	/* the client's address */
+	size_t hdr;			/* a PROXY header's length, ahead of buf's bytes */
 	char client[INET6_ADDRSTRLEN + 8];
 };
 
@@ -208,7 +210,7 @@ conn_end(struct conn *c, const char *fmt, ...)
 		snprintf(name, sizeof(name), " sni=%s", c->sn.sni);
 	if (c->state == RELAY)
 		log_info("%s %s%s -> %s: up %llu down %llu, %.3fs%s%s", c->client,
-			 mux_proto_name(c->sn.proto), name, c->be->name, c->up.bytes, c->down.bytes,
+			 mux_proto_name(c->sn.proto), name, c->be->name, c->up.bytes - (c->up.bytes >= c->hdr ? c->hdr : c->up.bytes), c->down.bytes,
 			 (double)(mono_us() - c->t0) / 1e6, why[0] ? ", " : "", why);
 	else if (c->be)
 		log_warnx("%s %s%s -> %s: %s", c->client, mux_proto_name(c->sn.proto), name,
@@ -463,6 +465,24 @@ route(struct conn *c)
 		conn_end(c, "no backend for it, closed");
 		return;
 	}
+	if (c->be->proxy) {
+		struct sockaddr_storage local;
+		socklen_t sl = sizeof(local);
+		uint8_t h[MUX_PROXY_MAX];
+		int k;
+
+		if (getsockname(c->fd[CLIENT], (struct sockaddr *)&local, &sl) < 0)
+			memset(&local, 0, sizeof(local));
+		k = mux_proxy_header(c->be->proxy, &c->peer, &local, h);
+		if (k < 0) {
+			conn_end(c, "PROXY header: %s", strerror(errno));
+			return;
+		}
+		memmove(c->buf + k, c->buf, c->blen);
+		memcpy(c->buf, h, (size_t)k);
+		c->blen += (size_t)k;
+		c->hdr = (size_t)k;
+	}
 	/* The client is not read while the backend is being reached. */
 	if (ev_io_set(c->h[CLIENT], 0) < 0) {
 		conn_end(c, "epoll: %s", strerror(errno));
@@ -592,7 +612,7 @@ accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 		}
 		c = calloc(1, sizeof(*c));
 		if (c)
-			c->buf = malloc(MUX_SNIFF_MAX);
+			c->buf = malloc(MUX_SNIFF_MAX + MUX_PROXY_MAX);
 		if (!c || !c->buf) {
 			log_warnx("%s: refused: %s", as, strerror(ENOMEM));
 			if (c)
@@ -606,6 +626,7 @@ accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 		c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
 		c->sn.proto = MUX_NEED;
 		c->t0 = mono_us();
+		c->peer = ss;
 		str_copy(c->client, as, sizeof(c->client));
 		c->next = s->conns;
 		if (s->conns)

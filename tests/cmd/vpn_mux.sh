@@ -18,6 +18,10 @@ timeout 2000 ms
 connect-timeout 5000 ms
 max-conns 100
 " "" ""
+testcmd "vpn mux -n: a backend with a PROXY header" \
+	"vpn mux --listen 127.0.0.1:1 --http 127.0.0.1:80,proxy-v2 -n | grep http" \
+	"http 127.0.0.1:80,proxy-v2 = 127.0.0.1:80
+" "" ""
 testcmd "vpn mux -n: a bare --timeout is milliseconds" \
 	"vpn mux --listen 127.0.0.1:1 --http 127.0.0.1:80 --timeout 250 --connect-timeout 1s -n | grep timeout" \
 	"timeout 250 ms
@@ -60,6 +64,8 @@ bad "--connect-timeout 0" "--listen 127.0.0.1:1 --ssh 127.0.0.1:22 --connect-tim
 	"--connect-timeout 0: more than 0"
 bad "--max-conns 0" "--listen 127.0.0.1:1 --ssh 127.0.0.1:22 --max-conns 0" \
 	"--max-conns 0: expected 1-1000000"
+bad "a PROXY protocol version that is not one" "--listen 127.0.0.1:1 --ssh 127.0.0.1:22,proxy-v3" \
+	"--ssh 127.0.0.1:22,proxy-v3: after the comma, proxy-v1 or proxy-v2"
 bad "an unknown option" "--listen 127.0.0.1:1 --ssh 127.0.0.1:22 --frob" "mux: unknown option --frob"
 bad "a stray argument" "--listen 127.0.0.1:1 --ssh 127.0.0.1:22 extra" \
 	"mux: unexpected argument \"extra\""

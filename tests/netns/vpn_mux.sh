@@ -14,7 +14,8 @@
 # initialisation and pings the server through the tunnel; a silent client
 # gets the default server's banner; an unknown protocol reaches the
 # default server byte for byte; a backend that is down closes the client
-# and the log says so; --max-conns refuses the connection past it.
+# and the log says so; --max-conns refuses the connection past it; nginx
+# reads the PROXY protocol headers (v1, v2; IPv4, IPv6) the mux sends.
 SUITE=netns
 . "$(dirname "$0")/../lib.sh"
 
@@ -254,6 +255,61 @@ testing "--max-conns 1: a second client is closed at once while the first is hel
 	"rc=0
 1
 " "" ""
+
+# PROXY protocol to a backend that reads it: nginx, which answers with
+# the addresses the header carried
+if have nginx; then
+	g=$work/ngx
+	mkdir -p "$g"
+	cat >"$g/nginx.conf" <<EOF
+daemon off;
+master_process off;
+pid $g/nginx.pid;
+error_log $g/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $g/body;
+	proxy_temp_path $g/proxy;
+	fastcgi_temp_path $g/fastcgi;
+	uwsgi_temp_path $g/uwsgi;
+	scgi_temp_path $g/scgi;
+	server {
+		listen 127.0.0.1:8081 proxy_protocol;
+		default_type text/plain;
+		location / {
+			return 200 "\$proxy_protocol_addr \$proxy_protocol_port \$proxy_protocol_server_addr \$proxy_protocol_server_port\n";
+		}
+	}
+}
+EOF
+	n mx nginx -c "$g/nginx.conf" -p "$g" -e "$g/error.log" 2>/dev/null &
+	n mx "$LAB" vpn mux --listen 10.88.0.1:445 --listen '[fd88::1]:445' \
+		--http 127.0.0.1:8081,proxy-v1 2>"$work/mux-v1.log" &
+	n mx "$LAB" vpn mux --listen 10.88.0.1:446 --listen '[fd88::1]:446' \
+		--http 127.0.0.1:8081,proxy-v2 2>"$work/mux-v2.log" &
+	wait_tcp mx 127.0.0.1 8081
+	wait_log "$work/mux-v1.log" "listening on \[fd88::1\]:445"
+	wait_log "$work/mux-v2.log" "listening on \[fd88::1\]:446"
+	testing "PROXY v1 to nginx: the client's address and port, and the mux's" \
+		"n cl curl -sS --max-time 20 --local-port 40123 http://$M:445/" \
+		"10.88.0.2 40123 10.88.0.1 445
+" "" ""
+	testing "PROXY v1 over IPv6" \
+		"n cl curl -sS --max-time 20 --local-port 40124 'http://[fd88::1]:445/'" \
+		"fd88::2 40124 fd88::1 445
+" "" ""
+	testing "PROXY v2 to nginx" \
+		"n cl curl -sS --max-time 20 --local-port 40125 http://$M:446/" \
+		"10.88.0.2 40125 10.88.0.1 446
+" "" ""
+	testing "PROXY v2 over IPv6" \
+		"n cl curl -sS --max-time 20 --local-port 40126 'http://[fd88::1]:446/'" \
+		"fd88::2 40126 fd88::1 446
+" "" ""
+else
+	skip "vpn_mux: PROXY protocol" "needs nginx (nginx-light)"
+fi
 
 # one log line per connection, with what it carried
 log_lines() {

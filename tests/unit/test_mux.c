@@ -1,6 +1,8 @@
 /* The sniffer of lab vpn mux on bytes captured from the real clients
  * (openssl s_client, curl, OpenSSH, OpenVPN 2.6 on Debian 12), whole, in
  * every prefix, re-split into TLS records, and damaged. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,5 +291,52 @@ main(void)
 	ok(mux_sni_lookup(&c, "example") == NULL, "*.example does not take example itself");
 	ok(mux_sni_lookup(&c, "b.test") == NULL, "no route");
 	ok(mux_sni_lookup(&c, "") == NULL, "no name, no route");
+
+	/* --- PROXY protocol headers (HAProxy's proxy-protocol.txt) --- */
+	{
+		struct sockaddr_storage a, b;
+		struct sockaddr_in *a4 = (void *)&a, *b4 = (void *)&b;
+		struct sockaddr_in6 *a6 = (void *)&a, *b6 = (void *)&b;
+		uint8_t h[MUX_PROXY_MAX + 1];
+		int k;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		a4->sin_family = b4->sin_family = AF_INET;
+		inet_pton(AF_INET, "10.88.0.2", &a4->sin_addr);
+		inet_pton(AF_INET, "10.88.0.1", &b4->sin_addr);
+		a4->sin_port = htons(40123);
+		b4->sin_port = htons(443);
+		k = mux_proxy_header(1, &a, &b, h);
+		h[k < 0 ? 0 : k] = 0;
+		is_str((char *)h, "PROXY TCP4 10.88.0.2 10.88.0.1 40123 443\r\n", "v1, IPv4");
+		k = mux_proxy_header(2, &a, &b, h);
+		is_str(hexof(h, k < 0 ? 0 : (size_t)k),
+		       "0d0a0d0a000d0a515549540a" "21" "11" "000c" "0a580002" "0a580001" "9cbb" "01bb",
+		       "v2, IPv4: signature, PROXY, TCP4, 12 bytes of addresses and ports");
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		a6->sin6_family = b6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, "fd88::2", &a6->sin6_addr);
+		inet_pton(AF_INET6, "fd88::1", &b6->sin6_addr);
+		a6->sin6_port = htons(65535);
+		b6->sin6_port = htons(443);
+		k = mux_proxy_header(1, &a, &b, h);
+		h[k < 0 ? 0 : k] = 0;
+		is_str((char *)h, "PROXY TCP6 fd88::2 fd88::1 65535 443\r\n", "v1, IPv6");
+		k = mux_proxy_header(2, &a, &b, h);
+		is_str(hexof(h, k < 0 ? 0 : (size_t)k),
+		       "0d0a0d0a000d0a515549540a" "21" "21" "0024" "fd880000000000000000000000000002"
+		       "fd880000000000000000000000000001" "ffff" "01bb",
+		       "v2, IPv6");
+		b.ss_family = AF_UNIX;
+		k = mux_proxy_header(1, &a, &b, h);
+		h[k < 0 ? 0 : k] = 0;
+		is_str((char *)h, "PROXY UNKNOWN\r\n", "v1, families that differ: UNKNOWN");
+		k = mux_proxy_header(2, &a, &b, h);
+		is_str(hexof(h, k < 0 ? 0 : (size_t)k), "0d0a0d0a000d0a515549540a" "20" "00" "0000",
+		       "v2, families that differ: LOCAL");
+		is_int(mux_proxy_header(3, &a, &b, h), -1, "no version 3");
+	}
 	return done_testing();
 }
