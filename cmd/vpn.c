@@ -34,7 +34,7 @@ const char vpn_usage[] =
 	"                                 its name is the file's), until SIGINT/SIGTERM\n"
 	"       lab vpn mux --listen ADDR:PORT [--ssh|--tls|--http|--openvpn|--default HOST:PORT]\n"
 	"                   [--tls-sni NAME=HOST:PORT]... [--timeout MS] [--connect-timeout MS]\n"
-	"                   [--max-conns N] [-n] [-v]\n"
+	"                   [--max-conns N] [-c FILE] [-n] [-v]\n"
 	"                                 one TCP port for all of them, as sslh\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
@@ -48,7 +48,8 @@ const char vpn_usage[] =
 	"--timeout (default 2000 ms: protocols where the server speaks first), goes\n"
 	"to --default. Backends are names or addresses ([V6]:PORT), resolved at\n"
 	"start; HOST:PORT,proxy-v1 (or -v2) sends that backend a PROXY protocol\n"
-	"header first. -n prints what the options resolved to. One log line per\n"
+	"header first. -c FILE: the same keys in a file (ssh = HOST:PORT, in [mux]\n"
+	"or before any section). -n prints what they resolved to. One log line per\n"
 	"connection.\n";
 
 static void

@@ -24,65 +24,6 @@
 #define FDS_PER_CONN 7
 
 static void
-backend(struct mux_backend *be, const char *opt, const char *v)
-{
-	char err[400], *addr;
-	const char *comma;
-
-	if (be->name)
-		die_usage("%s given twice", opt);
-	/* HOST:PORT,proxy-v1 or ,proxy-v2: the PROXY protocol header first */
-	comma = strrchr(v, ',');
-	if (comma) {
-		if (!strcmp(comma, ",proxy-v1"))
-			be->proxy = 1;
-		else if (!strcmp(comma, ",proxy-v2"))
-			be->proxy = 2;
-		else
-			die_usage("%s %s: after the comma, proxy-v1 or proxy-v2", opt, v);
-	}
-	addr = xstrdup(v);
-	if (comma)
-		addr[comma - v] = '\0';
-	if (mux_resolve(addr, 0, &be->addr, &be->naddr, err, sizeof(err)) < 0)
-		die_usage("%s %s", opt, err);
-	free(addr);
-	if (be->naddr == 0)
-		die_usage("%s %s: no address", opt, v);
-	be->name = xstrdup(v);
-}
-
-/* A server name as the sniffer gives it (lowercase letters, digits, '-',
- * '.', '_'), or "*." and such a name. */
-static int
-sni_pattern_ok(const char *p)
-{
-	if (p[0] == '*' && p[1] == '.')
-		p += 2;
-	if (!*p)
-		return 0;
-	for (; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-' || *p == '.' || *p == '_'))
-			return 0;
-	return 1;
-}
-
-static unsigned
-msec(const char *opt, const char *v)
-{
-	uint64_t ms;
-	uint32_t n;
-
-	/* a bare number is milliseconds here; "2s", "500ms" also do */
-	if (str_to_u32(v, 3600000, &n) == 0)
-		return n;
-	if (str_to_msec(v, &ms) < 0 || ms > 3600000)
-		die_usage("%s %s: expected milliseconds (or 2s, 500ms), at most an hour", opt, v);
-	return (unsigned)ms;
-}
-
-static void
 print_backend(const char *key, const struct mux_backend *be)
 {
 	size_t i;
@@ -120,27 +61,19 @@ on_stop(struct ev_handle *h, int signo, void *arg)
 int
 vpn_mux_main(int argc, char **argv)
 {
-	static const struct {
-		const char *opt;
-		int proto;
-	} protos[] = {
-		{ "--ssh", MUX_SSH },	  { "--tls", MUX_TLS },	       { "--http", MUX_HTTP },
-		{ "--openvpn", MUX_OPENVPN }, { "--default", MUX_UNKNOWN },
-	};
+	static const char *const protos[] = { "ssh", "tls", "http", "openvpn", "default" };
+	static const int proto_of[] = { MUX_SSH, MUX_TLS, MUX_HTTP, MUX_OPENVPN, MUX_UNKNOWN };
 	struct mux_conf c;
 	struct mux_srv *s;
 	struct ev *ev;
 	struct rlimit rl;
 	int k, verbose = 0, dry = 0;
-	char err[400] = "";
+	char err[600] = "";
 	size_t i;
 
-	memset(&c, 0, sizeof(c));
-	c.sniff_timeout_ms = 2000;
-	c.connect_timeout_ms = 5000;
-	c.max_conns = 512;
+	mux_conf_init(&c);
 	for (k = 1; k < argc; k++) {
-		const char *a = argv[k], *v;
+		const char *a = argv[k];
 
 		if (!strcmp(a, "-v")) {
 			verbose++;
@@ -152,74 +85,21 @@ vpn_mux_main(int argc, char **argv)
 		}
 		if (a[0] != '-')
 			die_usage("mux: unexpected argument \"%s\"", a);
-		for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
-			if (!strcmp(a, protos[i].opt))
-				break;
-		if (i == sizeof(protos) / sizeof(protos[0]) && strcmp(a, "--listen") &&
-		    strcmp(a, "--tls-sni") && strcmp(a, "--timeout") && strcmp(a, "--connect-timeout") &&
-		    strcmp(a, "--max-conns"))
+		if (strcmp(a, "-c") && (a[1] != '-' || !mux_conf_is_key(a + 2)))
 			die_usage("mux: unknown option %s", a);
 		if (k + 1 >= argc)
 			die_usage("%s needs a value", a);
-		v = argv[++k];
-		if (i < sizeof(protos) / sizeof(protos[0])) {
-			backend(&c.be[protos[i].proto], a, v);
-			c.have[protos[i].proto] = 1;
-		} else if (!strcmp(a, "--listen")) {
-			struct mux_addr *la;
-			size_t n, j;
-
-			if (mux_resolve(v, 1, &la, &n, err, sizeof(err)) < 0)
-				die_usage("--listen %s", err);
-			c.listen = xrealloc(c.listen, (c.nlisten + n) * sizeof(*c.listen));
-			c.listen_name = xrealloc(c.listen_name, (c.nlisten + n) * sizeof(*c.listen_name));
-			for (j = 0; j < n; j++) {
-				c.listen[c.nlisten] = la[j];
-				c.listen_name[c.nlisten++] = xstrdup(v);
-			}
-			free(la);
-		} else if (!strcmp(a, "--tls-sni")) {
-			const char *eq = strchr(v, '=');
-			struct mux_sni_route *r;
-			char *pat;
-
-			if (!eq || eq == v)
-				die_usage("--tls-sni %s: expected NAME=HOST:PORT (NAME may be *.SUFFIX)", v);
-			pat = xstrdup(v);
-			pat[eq - v] = '\0';
-			if (!sni_pattern_ok(pat))
-				die_usage("--tls-sni %s: \"%s\" is not a host name or *.SUFFIX", v, pat);
-			for (i = 0; pat[i]; i++)
-				if (pat[i] >= 'A' && pat[i] <= 'Z')
-					pat[i] = (char)(pat[i] - 'A' + 'a');	/* as the sniffer gives names */
-			for (i = 0; i < c.nsni; i++)
-				if (!strcasecmp(c.sni[i].pattern, pat))
-					die_usage("--tls-sni %s: %s given twice", v, pat);
-			c.sni = xrealloc(c.sni, (c.nsni + 1) * sizeof(*c.sni));
-			r = &c.sni[c.nsni++];
-			memset(r, 0, sizeof(*r));
-			r->pattern = pat;
-			backend(&r->be, "--tls-sni", eq + 1);
-		} else if (!strcmp(a, "--timeout")) {
-			c.sniff_timeout_ms = msec(a, v);
-		} else if (!strcmp(a, "--connect-timeout")) {
-			c.connect_timeout_ms = msec(a, v);
-			if (!c.connect_timeout_ms)
-				die_usage("--connect-timeout %s: more than 0", v);
-		} else {
-			uint32_t n;
-
-			if (str_to_u32(v, 1000000, &n) < 0 || n == 0)
-				die_usage("--max-conns %s: expected 1-1000000", v);
-			c.max_conns = n;
+		if (!strcmp(a, "-c")) {
+			if (mux_conf_load(&c, argv[++k], err, sizeof(err)) < 0)
+				die_usage("%s", err);
+			continue;
 		}
+		if (mux_conf_set(&c, a + 2, argv[k + 1], err, sizeof(err)) < 0)
+			die_usage("%s %s: %s", a, argv[k + 1], err);
+		k++;
 	}
-	if (!c.nlisten)
-		die_usage("mux needs --listen ADDR:PORT");
-	for (i = 0; i < MUX_NPROTO && !c.have[i]; i++)
-		;
-	if (i == MUX_NPROTO && !c.nsni)
-		die_usage("mux needs a backend: --ssh, --tls, --tls-sni, --http, --openvpn or --default");
+	if (mux_conf_check(&c, err, sizeof(err)) < 0)
+		die_usage("mux: %s", err);
 	if (dry) {
 		for (i = 0; i < c.nlisten; i++) {
 			struct mux_backend l = { c.listen_name[i], &c.listen[i], 1, 0 };
@@ -227,8 +107,8 @@ vpn_mux_main(int argc, char **argv)
 			print_backend("listen", &l);
 		}
 		for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
-			if (c.have[protos[i].proto])
-				print_backend(protos[i].opt + 2, &c.be[protos[i].proto]);
+			if (c.have[proto_of[i]])
+				print_backend(protos[i], &c.be[proto_of[i]]);
 		for (i = 0; i < c.nsni; i++) {
 			char key[300];
 
@@ -250,7 +130,7 @@ vpn_mux_main(int argc, char **argv)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 		if (rl.rlim_cur < want)
-			die_usage("--max-conns %u needs %llu descriptors; the limit is %llu", c.max_conns,
+			die_usage("max-conns %u needs %llu descriptors; the limit is %llu", c.max_conns,
 				  (unsigned long long)want, (unsigned long long)rl.rlim_cur);
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -91,14 +91,31 @@ struct mux_conf {
 
 /* "HOST:PORT", "[V6]:PORT", "V6ADDR" is refused (ambiguous); names are
  * resolved now (getaddrinfo, every address kept, tried in order).
- * passive: for --listen ("*:PORT" or ":PORT" mean every address). -1 with
- * a message in err. */
+ * passive: for listen ("*:PORT" or ":PORT" mean every address). -1 with
+ * what is wrong with it in err. */
 int mux_resolve(const char *s, int passive, struct mux_addr **out, size_t *n, char *err,
 		size_t errlen);
 /* The backend a TLS server name goes to: an exact pattern first, then the
  * longest "*.suffix" that ends the name; NULL if none. */
 const struct mux_backend *mux_sni_lookup(const struct mux_conf *c, const char *sni);
 void mux_conf_free(struct mux_conf *c);
+
+/* Defaults: timeout 2000 ms, connect-timeout 5000 ms, max-conns 512. */
+int mux_conf_init(struct mux_conf *c);
+/*
+ * One key, as an option (--KEY VALUE) or a line of a file (KEY = VALUE):
+ * listen, ssh, tls, http, openvpn, default (HOST:PORT[,proxy-v1|,proxy-v2]),
+ * tls-sni (NAME=HOST:PORT, NAME may be *.SUFFIX; repeatable), timeout,
+ * connect-timeout (milliseconds, or 2s), max-conns. -1 with what is wrong
+ * in err ("unknown" and errno ENOENT for a key that is not one).
+ */
+int mux_conf_set(struct mux_conf *c, const char *key, const char *val, char *err, size_t errlen);
+int mux_conf_is_key(const char *key);
+/* Every key of a file (lib/conf's format; keys before any section or in
+ * [mux]); err is "FILE:LINE: KEY VALUE: what". */
+int mux_conf_load(struct mux_conf *c, const char *path, char *err, size_t errlen);
+/* A listen address and a backend are there. */
+int mux_conf_check(const struct mux_conf *c, char *err, size_t errlen);
 
 struct mux_srv;
 struct ev;

@@ -28,15 +28,70 @@ testcmd "vpn mux -n: a bare --timeout is milliseconds" \
 connect-timeout 1000 ms
 " "" ""
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat >"$work/mux.conf" <<'EOF'
+# the same keys as the options
+[mux]
+listen = *:4000
+listen = [::1]:4001
+ssh = 127.0.0.1:22
+tls-sni = *.Example=[::1]:443
+tls-sni = a.test=127.0.0.1:4441
+tls = 127.0.0.1:443
+default = 127.0.0.1:7
+timeout = 2s
+max-conns = 100
+EOF
+testing "vpn mux -c FILE: the same as the options" \
+	"\"\$LAB\" vpn mux -c $work/mux.conf -n" \
+	"listen *:4000 = 0.0.0.0:4000
+listen *:4000 = [::]:4000
+listen [::1]:4001 = [::1]:4001
+ssh 127.0.0.1:22 = 127.0.0.1:22
+tls 127.0.0.1:443 = 127.0.0.1:443
+default 127.0.0.1:7 = 127.0.0.1:7
+tls-sni *.example [::1]:443 = [::1]:443
+tls-sni a.test 127.0.0.1:4441 = 127.0.0.1:4441
+timeout 2000 ms
+connect-timeout 5000 ms
+max-conns 100
+" "" ""
+printf 'listen = 127.0.0.1:1\nssh = 127.0.0.1:22\nhttp = 127.0.0.1:99999\n' >"$work/b1.conf"
+printf 'listen = 127.0.0.1:1\nsssh = 127.0.0.1:22\n' >"$work/b2.conf"
+printf '[server]\nlisten = 127.0.0.1:1\n' >"$work/b3.conf"
+printf 'listen = 127.0.0.1:1\nssh = 127.0.0.1:22\n' >"$work/b4.conf"
+testcmd "vpn mux -c: a bad value names the file and line" "vpn mux -c $work/b1.conf 2>&1; echo \$?" \
+	"lab vpn: $work/b1.conf:3: http 127.0.0.1:99999: expected HOST:PORT (PORT 1-65535) (see 'lab vpn -h')
+2
+" "" ""
+testcmd "vpn mux -c: an unknown key" "vpn mux -c $work/b2.conf 2>&1; echo \$?" \
+	"lab vpn: $work/b2.conf:2: unknown key \"sssh\" (see 'lab vpn -h')
+2
+" "" ""
+testcmd "vpn mux -c: an unknown section" "vpn mux -c $work/b3.conf 2>&1; echo \$?" \
+	"lab vpn: $work/b3.conf:1: unknown section [server] (keys go before any, or in [mux]) (see 'lab vpn -h')
+2
+" "" ""
+testcmd "vpn mux -c and an option for the same key" \
+	"vpn mux -c $work/b4.conf --ssh 127.0.0.1:23 2>&1; echo \$?" \
+	"lab vpn: --ssh 127.0.0.1:23: given twice (see 'lab vpn -h')
+2
+" "" ""
+testcmd "vpn mux -c: a file that is not there" "vpn mux -c $work/none.conf 2>&1; echo \$?" \
+	"lab vpn: $work/none.conf: No such file or directory (see 'lab vpn -h')
+2
+" "" ""
+
 # bad NAME "ARGS" "MESSAGE": one line on stderr, exit 2
 bad() {
 	testcmd "vpn mux: $1" "vpn mux $2 2>&1 >/dev/null; echo \$?" "lab vpn: $3 (see 'lab vpn -h')
 2
 " "" ""
 }
-bad "no --listen" "--ssh 127.0.0.1:22" "mux needs --listen ADDR:PORT"
+bad "no --listen" "--ssh 127.0.0.1:22" "mux: listen ADDR:PORT is needed"
 bad "no backend" "--listen 127.0.0.1:4000" \
-	"mux needs a backend: --ssh, --tls, --tls-sni, --http, --openvpn or --default"
+	"mux: a backend is needed: ssh, tls, tls-sni, http, openvpn or default"
 bad "IPv6 without brackets" "--listen ::1:22 --ssh 127.0.0.1:22" \
 	"--listen ::1:22: an IPv6 address goes in brackets: [ADDR]:PORT"
 bad "port 0" "--listen 127.0.0.1:0 --ssh 127.0.0.1:22" \
@@ -50,7 +105,7 @@ bad "an unclosed bracket" "--listen '[::1:1' --ssh 127.0.0.1:22" \
 bad "a backend without HOST" "--listen 127.0.0.1:1 --ssh :22" \
 	"--ssh :22: expected HOST:PORT (PORT 1-65535)"
 bad "an option without its value" "--listen 127.0.0.1:1 --ssh" "--ssh needs a value"
-bad "a backend twice" "--listen 127.0.0.1:1 --ssh 127.0.0.1:22 --ssh 127.0.0.1:23" "--ssh given twice"
+bad "a backend twice" "--listen 127.0.0.1:1 --ssh 127.0.0.1:22 --ssh 127.0.0.1:23" "--ssh 127.0.0.1:23: given twice"
 bad "--tls-sni without =" "--listen 127.0.0.1:1 --tls-sni a.test" \
 	"--tls-sni a.test: expected NAME=HOST:PORT (NAME may be *.SUFFIX)"
 bad "--tls-sni with a name that is not one" "--listen 127.0.0.1:1 --tls-sni a/b=127.0.0.1:1" \
