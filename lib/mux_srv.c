@@ -73,7 +73,7 @@ struct mux_srv {
 };
 
 #define PUMP_ROUNDS 16	/* pipe loads per wakeup: other connections get a turn */
-#define PIPE_CHUNK 65536
+#define PIPE_CHUNK (256 * 1024)	/* and the pipes' size, where the kernel allows */
 
 static void
 addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
@@ -305,6 +305,10 @@ relay_start(struct conn *c)
 		conn_end(c, "pipe: %s", strerror(errno));
 		return;
 	}
+	/* Bigger loads per splice; a pipe keeps its default size if refused
+	 * (pipe-max-size, or the user's pipe pages). */
+	fcntl(c->up.pipe[1], F_SETPIPE_SZ, PIPE_CHUNK);
+	fcntl(c->down.pipe[1], F_SETPIPE_SZ, PIPE_CHUNK);
 	for (i = 0; i < 2; i++)
 		setsockopt(c->fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->state = RELAY;
