@@ -130,8 +130,9 @@ vpn_mux_main(int argc, char **argv)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 		if (rl.rlim_cur < want)
-			die_usage("max-conns %u needs %llu descriptors; the limit is %llu", c.max_conns,
-				  (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+			die_usage("max-conns %u needs %llu descriptors; the limit is %llu",
+				  c.max_conns, (unsigned long long)want,
+				  (unsigned long long)rl.rlim_cur);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	ev = ev_new();

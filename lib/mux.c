@@ -53,7 +53,8 @@ static int
 sniff_http(const uint8_t *p, size_t n, int final)
 {
 	static const char *const methods[] = {
-		"GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PRI ",
+		"GET ", "POST ", "HEAD ", "PUT ", "DELETE ",
+		"OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PRI ",
 	};
 	size_t i;
 	int more = 0;
@@ -163,8 +164,8 @@ host_name(const uint8_t *p, size_t n, char *out)
 
 		if (c >= 'A' && c <= 'Z')
 			c = (uint8_t)(c - 'A' + 'a');
-		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-			   c == '_'))
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			   c == '.' || c == '_'))
 			return -1;
 		out[i] = (char)c;
 	}
@@ -250,7 +251,7 @@ sniff_tls(const uint8_t *p, size_t n, int final, char *sni)
 		    rlen > TLS_RECORD_MAX) {
 			if (off == 0)
 				return NO;
-			return YES;	/* something else before the hello was whole: TLS, no name */
+			return YES; /* something else before the hello was whole: TLS, no name */
 		}
 		take = n - off - 5 < rlen ? n - off - 5 : rlen;
 		if (take > sizeof(hs) - hlen)
@@ -356,9 +357,13 @@ mux_proxy_header(int version, const struct sockaddr_storage *src,
 
 		if (fam == AF_UNSPEC)
 			return snprintf((char *)out, MUX_PROXY_MAX, "PROXY UNKNOWN\r\n");
-		inet_ntop(fam, fam == AF_INET ? (const void *)&s4->sin_addr : (const void *)&s6->sin6_addr,
+		inet_ntop(fam,
+			  fam == AF_INET ? (const void *)&s4->sin_addr
+					 : (const void *)&s6->sin6_addr,
 			  sa, sizeof(sa));
-		inet_ntop(fam, fam == AF_INET ? (const void *)&d4->sin_addr : (const void *)&d6->sin6_addr,
+		inet_ntop(fam,
+			  fam == AF_INET ? (const void *)&d4->sin_addr
+					 : (const void *)&d6->sin6_addr,
 			  da, sizeof(da));
 		return snprintf((char *)out, MUX_PROXY_MAX, "PROXY %s %s %s %u %u\r\n",
 				fam == AF_INET ? "TCP4" : "TCP6", sa, da,

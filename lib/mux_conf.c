@@ -173,8 +173,8 @@ sni_pattern_ok(const char *p)
 	if (!*p)
 		return 0;
 	for (; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-' || *p == '.' || *p == '_'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
 			return 0;
 	return 1;
 }
@@ -202,8 +202,8 @@ int
 mux_conf_is_key(const char *key)
 {
 	static const char *const keys[] = {
-		"listen", "ssh", "tls", "tls-sni", "http", "openvpn", "default", "timeout", "connect-timeout",
-		"max-conns",
+		"listen", "ssh", "tls", "tls-sni", "http",
+		"openvpn", "default", "timeout", "connect-timeout", "max-conns",
 	};
 	size_t i;
 
@@ -292,9 +292,10 @@ mux_conf_set(struct mux_conf *c, const char *key, const char *v, char *err, size
 			free(pat);
 			return -1;
 		}
+		/* lowercase, as the sniffer gives names */
 		for (i = 0; pat[i]; i++)
 			if (pat[i] >= 'A' && pat[i] <= 'Z')
-				pat[i] = (char)(pat[i] - 'A' + 'a');	/* as the sniffer gives names */
+				pat[i] = (char)(pat[i] - 'A' + 'a');
 		for (i = 0; i < c->nsni; i++)
 			if (!strcmp(c->sni[i].pattern, pat)) {
 				snprintf(err, errlen, "%s given twice", pat);
@@ -357,7 +358,8 @@ mux_conf_check(const struct mux_conf *c, char *err, size_t errlen)
 	for (i = 0; i < MUX_NPROTO && !c->have[i]; i++)
 		;
 	if (i == MUX_NPROTO && !c->nsni) {
-		snprintf(err, errlen, "a backend is needed: ssh, tls, tls-sni, http, openvpn or default");
+		snprintf(err, errlen,
+			 "a backend is needed: ssh, tls, tls-sni, http, openvpn or default");
 		return -1;
 	}
 	return 0;
@@ -385,7 +387,8 @@ mux_conf_load(struct mux_conf *c, const char *path, char *err, size_t errlen)
 		const struct conf_section *s = &f.sect[i];
 
 		if (s->name[0] && strcasecmp(s->name, "mux")) {
-			snprintf(err, errlen, "%s:%d: unknown section [%s] (keys go before any, or in [mux])",
+			snprintf(err, errlen,
+				 "%s:%d: unknown section [%s] (keys go before any, or in [mux])",
 				 path, s->line, s->name);
 			goto out;
 		}
@@ -399,10 +402,11 @@ mux_conf_load(struct mux_conf *c, const char *path, char *err, size_t errlen)
 					kv->key[k] = (char)(kv->key[k] - 'A' + 'a');
 			if (mux_conf_set(c, kv->key, kv->val, why, sizeof(why)) < 0) {
 				if (errno == ENOENT && !strcmp(why, "unknown"))
-					snprintf(err, errlen, "%s:%d: unknown key \"%s\"", path, kv->line, kv->key);
+					snprintf(err, errlen, "%s:%d: unknown key \"%s\"", path,
+						 kv->line, kv->key);
 				else
-					snprintf(err, errlen, "%s:%d: %s %s: %s", path, kv->line, kv->key, kv->val,
-						 why);
+					snprintf(err, errlen, "%s:%d: %s %s: %s", path, kv->line,
+						 kv->key, kv->val, why);
 				goto out;
 			}
 		}

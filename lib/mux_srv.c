@@ -115,14 +115,18 @@ conn_end(struct conn *c, const char *fmt, ...)
 		snprintf(name, sizeof(name), " sni=%s", c->sn.sni);
 	if (c->state == RELAY)
 		log_info("%s %s%s -> %s: up %llu down %llu, %.3fs%s%s", c->client,
-			 mux_proto_name(c->sn.proto), name, c->be->name, c->up.bytes - (c->up.bytes >= c->hdr ? c->hdr : c->up.bytes), c->down.bytes,
-			 (double)(mono_us() - c->t0) / 1e6, why[0] ? ", " : "", why);
+			 mux_proto_name(c->sn.proto), name, c->be->name,
+			 c->up.bytes - (c->up.bytes >= c->hdr ? c->hdr : c->up.bytes),
+			 c->down.bytes, (double)(mono_us() - c->t0) / 1e6, why[0] ? ", " : "", why);
 	else if (c->be)
 		log_warnx("%s %s%s -> %s: %s", c->client, mux_proto_name(c->sn.proto), name,
 			  c->be->name, why);
 	else
-		log_warnx("%s %s%s: %s", c->client, c->state == SNIFF && c->sn.proto == MUX_NEED ? "-" :
-			  mux_proto_name(c->sn.proto), name, why);
+		log_warnx("%s %s%s: %s", c->client,
+			  c->state == SNIFF && c->sn.proto == MUX_NEED
+			      ? "-"
+			      : mux_proto_name(c->sn.proto),
+			  name, why);
 	for (i = 0; i < 2; i++) {
 		ev_del(c->h[i]);
 		if (c->fd[i] >= 0)
@@ -169,7 +173,8 @@ pump(struct dir *d, int src, int dst, int *which)
 
 	while (rounds < PUMP_ROUNDS) {
 		if (d->pending > 0) {
-			k = splice(d->pipe[0], NULL, dst, NULL, d->pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			k = splice(d->pipe[0], NULL, dst, NULL, d->pending,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (k < 0) {
 				if (errno == EAGAIN)
 					return 0;
@@ -189,7 +194,8 @@ pump(struct dir *d, int src, int dst, int *which)
 			}
 			return 0;
 		}
-		k = splice(src, NULL, d->pipe[1], NULL, PIPE_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		k = splice(src, NULL, d->pipe[1], NULL, PIPE_CHUNK,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (k < 0) {
 			if (errno == EAGAIN)
 				return 0;
@@ -339,12 +345,14 @@ connect_next(struct conn *c)
 			snprintf(c->err, sizeof(c->err), "%s: %s", as, strerror(errno));
 			continue;
 		}
-		if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) {
+		if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 &&
+		    errno != EINPROGRESS) {
 			snprintf(c->err, sizeof(c->err), "%s: %s", as, strerror(errno));
 			close(fd);
 			continue;
 		}
-		snprintf(c->err, sizeof(c->err), "%s: no answer in %u ms", as, cf->connect_timeout_ms);
+		snprintf(c->err, sizeof(c->err), "%s: no answer in %u ms", as,
+			 cf->connect_timeout_ms);
 		c->fd[BACKEND] = fd;
 		c->h[BACKEND] = ev_io_add(c->s->ev, fd, EPOLLOUT, conn_cb, c);
 		if (!c->h[BACKEND] || ev_timer_set(c->timer, cf->connect_timeout_ms, 0) < 0) {
@@ -515,7 +523,8 @@ accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 		}
 		addr_str(&ss, as, sizeof(as));
 		if (s->nconns >= s->c->max_conns) {
-			log_warnx("%s: refused, %zu connections already (--max-conns)", as, s->nconns);
+			log_warnx("%s: refused, %zu connections already (--max-conns)", as,
+				  s->nconns);
 			close(fd);
 			continue;
 		}
