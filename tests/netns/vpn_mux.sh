@@ -12,7 +12,8 @@
 # curl reach the TLS server their server name picks (exact, *.wild.test,
 # none) and check its certificate; an openvpn client finishes its
 # initialisation and pings the server through the tunnel; a silent client
-# gets the default server's banner; an unknown protocol reaches the
+# gets the default server's banner, and one that went quiet after two bytes
+# has them delivered first; an unknown protocol reaches the
 # default server byte for byte; a backend that is down closes the client
 # and the log says so; --max-conns refuses the connection past it; nginx
 # reads the PROXY protocol headers (v1, v2; IPv4, IPv6) the mux sends.
@@ -218,6 +219,11 @@ testing "a silent client gets the default server's banner, and then talks to it"
 	"n cl bash -c 'exec 3<>/dev/tcp/$M/443; read -r b <&3; echo \"\$b\"; echo hi >&3; read -r r <&3; echo \"\$r\"'" \
 	"default-banner
 default got: hi
+" "" ""
+testing "a client that sends \"GE\" and waits: after --timeout the default gets it, first" \
+	"n cl bash -c 'exec 3<>/dev/tcp/$M/443; printf GE >&3; read -r b <&3; echo \"\$b\"; echo \"T more\" >&3; read -r r <&3; echo \"\$r\"'" \
+	"default-banner
+default got: GET more
 " "" ""
 testing "an unknown protocol goes to --default, its first bytes first" \
 	"printf 'hello there\n' | n cl socat -t 10 - TCP:$M:443" "default-banner
