@@ -14,8 +14,8 @@
 # initialisation and pings the server through the tunnel; a silent client
 # gets the default server's banner, and one that went quiet after two bytes
 # has them delivered first; an unknown protocol reaches the
-# default server byte for byte; a backend that is down closes the client
-# and the log says so; --max-conns refuses the connection past it; nginx
+# default server byte for byte (at a name whose first address refuses); a
+# backend that is down, or silent, closes the client and the log says so; --max-conns refuses the connection past it; nginx
 # reads the PROXY protocol headers (v1, v2; IPv4, IPv6) the mux sends.
 SUITE=netns
 . "$(dirname "$0")/../lib.sh"
@@ -126,12 +126,25 @@ wait_tcp mx 127.0.0.1 7000
 [ $have_ovpn = 0 ] || wait_log "$work/ovpn-server.log" "Listening for incoming TCP connection"
 
 # ---- the mux ----
+# A name with two addresses, for the mux's namespace only (ip netns exec
+# puts /etc/netns/NS/hosts over /etc/hosts): ::1 is tried first (RFC 6724)
+# and refused, 127.0.0.1 answers.
+mkdir -p "/etc/netns/${NS_PREFIX}mx"
+on_exit "rm -rf '/etc/netns/${NS_PREFIX}mx'"
+{ cat /etc/hosts; printf '::1 two.test\n127.0.0.1 two.test\n'; } >"/etc/netns/${NS_PREFIX}mx/hosts"
+testing "a backend name resolves to every address it has" \
+	"n mx \"\$LAB\" vpn mux --listen 10.88.0.1:443 --default two.test:7000 -n | grep default" \
+	"default two.test:7000 = [::1]:7000, 127.0.0.1:7000
+" "" ""
 n mx "$LAB" vpn mux --listen 10.88.0.1:443 --listen '[fd88::1]:443' \
 	--ssh 127.0.0.1:2222 --http '[::1]:8080' --openvpn localhost:1194 \
 	--tls 127.0.0.1:4443 --tls-sni a.test=127.0.0.1:4441 --tls-sni '*.wild.test=127.0.0.1:4442' \
-	--tls-sni down.test=127.0.0.1:9 --default 127.0.0.1:7000 --timeout 1000 \
+	--tls-sni down.test=127.0.0.1:9 --tls-sni slow.test=10.88.0.99:443 \
+	--default two.test:7000 --timeout 1000 --connect-timeout 1000 \
 	2>"$work/mux.log" &
-wait_tcp cl 10.88.0.1 443
+wait_log "$work/mux.log" "listening on \[fd88::1\]:443"
+grep -q "listening on \[fd88::1\]:443" "$work/mux.log" ||
+	{ fail "vpn_mux: the mux did not start" "$(cat "$work/mux.log")"; exit 0; }
 # the probe above was a silent client: it got a log line of its own
 M=10.88.0.1
 
@@ -231,6 +244,12 @@ default got: hello there
 " "" ""
 testing "a backend that is down: the client is closed, nothing comes" \
 	"n cl openssl s_client -connect $M:443 -servername down.test </dev/null 2>/dev/null | grep -c BEGIN; grep -c 'tls sni=down.test -> 127.0.0.1:9: backend down (127.0.0.1:9: Connection refused)' $work/mux.log" \
+	"0
+1
+" "" ""
+# 10.88.0.99 is on the link but nobody: no answer to ARP, so no SYN-ACK
+testing "a backend that does not answer: closed after --connect-timeout" \
+	"n cl openssl s_client -connect $M:443 -servername slow.test </dev/null 2>/dev/null | grep -c BEGIN; grep -c 'tls sni=slow.test -> 10.88.0.99:443: backend down (10.88.0.99:443: no answer in 1000 ms)' $work/mux.log" \
 	"0
 1
 " "" ""
