@@ -145,7 +145,6 @@ n mx "$LAB" vpn mux --listen 10.88.0.1:443 --listen '[fd88::1]:443' \
 wait_log "$work/mux.log" "listening on \[fd88::1\]:443"
 grep -q "listening on \[fd88::1\]:443" "$work/mux.log" ||
 	{ fail "vpn_mux: the mux did not start" "$(cat "$work/mux.log")"; exit 0; }
-# the probe above was a silent client: it got a log line of its own
 M=10.88.0.1
 
 if [ $have_ssh = 1 ]; then
