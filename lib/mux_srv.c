@@ -68,6 +68,7 @@ struct mux_srv {
 	int *lfd;
 	struct ev_handle **lh;
 	size_t nl;
+	struct ev_handle *pause;	/* accepting again after running out of something */
 	struct conn *conns;
 	size_t nconns;
 };
@@ -504,6 +505,19 @@ conn_cb(struct ev_handle *h, int fd, uint32_t events, void *arg)
 }
 
 static void
+resume_cb(struct ev_handle *h, uint64_t n, void *arg)
+{
+	struct mux_srv *s = arg;
+	size_t i;
+
+	for (i = 0; i < s->nl; i++)
+		if (s->lh[i])
+			ev_io_set(s->lh[i], EPOLLIN);
+	ev_del(h);
+	s->pause = NULL;
+}
+
+static void
 accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 {
 	struct mux_srv *s = arg;
@@ -517,8 +531,19 @@ accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 		char as[INET6_ADDRSTRLEN + 8];
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept");
+			size_t j;
+
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				return;
+			log_warn("accept (trying again in a second)");
+			/* The listener stays readable: without a pause this
+			 * would spin until a descriptor or memory is free. */
+			if (!s->pause) {
+				for (j = 0; j < s->nl; j++)
+					if (s->lh[j])
+						ev_io_set(s->lh[j], 0);
+				s->pause = ev_timer_add(s->ev, 1000, 0, resume_cb, s);
+			}
 			return;
 		}
 		addr_str(&ss, as, sizeof(as));
@@ -604,7 +629,7 @@ mux_srv_new(struct ev *ev, const struct mux_conf *c, char *err, size_t errlen)
 	}
 	return s;
 fail:
-	if (s && !err[0])
+	if (!err[0])
 		snprintf(err, errlen, "%s", strerror(errno));
 	{
 		int saved = errno;
@@ -630,6 +655,7 @@ mux_srv_free(struct mux_srv *s)
 		return;
 	while (s->conns)
 		conn_end(s->conns, "shutting down");
+	ev_del(s->pause);
 	for (i = 0; i < s->nl; i++) {
 		ev_del(s->lh[i]);
 		close(s->lfd[i]);
