@@ -34,7 +34,7 @@ const char vpn_usage[] =
 	"                                 its name is the file's), until SIGINT/SIGTERM\n"
 	"       lab vpn mux --listen ADDR:PORT [--ssh|--tls|--http|--openvpn|--default HOST:PORT]\n"
 	"                   [--tls-sni NAME=HOST:PORT]... [--timeout MS] [--connect-timeout MS]\n"
-	"                   [--max-conns N] [-c FILE] [-n] [-v]\n"
+	"                   [--max-conns N] [--user USER] [-c FILE] [-n] [-v]\n"
 	"                                 one TCP port for all of them, as sslh\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
@@ -49,8 +49,8 @@ const char vpn_usage[] =
 	"to --default. Backends are names or addresses ([V6]:PORT), resolved at\n"
 	"start; HOST:PORT,proxy-v1 (or -v2) sends that backend a PROXY protocol\n"
 	"header first. -c FILE: the same keys in a file (ssh = HOST:PORT, in [mux]\n"
-	"or before any section). -n prints what they resolved to. One log line per\n"
-	"connection.\n";
+	"or before any section). -n prints what they resolved to. Root is given up\n"
+	"for --user (nobody) once the port is bound. One log line per connection.\n";
 
 static void
 print_key(const uint8_t k[32])

@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cmd.h"
@@ -49,6 +53,26 @@ print_backend(const char *key, const struct mux_backend *be)
 		printf("%s%s", i ? ", " : " = ", a);
 	}
 	printf("\n");
+}
+
+/* Root is needed for nothing once the listeners are bound: backends are
+ * addresses resolved already, and connecting to them needs no privilege. */
+static void
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || !strcmp(user, "root"))
+		return;
+	pw = getpwnam(user);
+	if (!pw)
+		die("user %s: no such user", user);
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		die_errno("dropping privileges to %s", user);
+	if (setuid(0) == 0)
+		die("could still regain root after dropping to %s", user);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	log_info("running as %s", user);
 }
 
 static void
@@ -115,8 +139,8 @@ vpn_mux_main(int argc, char **argv)
 			snprintf(key, sizeof(key), "tls-sni %s", c.sni[i].pattern);
 			print_backend(key, &c.sni[i].be);
 		}
-		printf("timeout %u ms\nconnect-timeout %u ms\nmax-conns %u\n", c.sniff_timeout_ms,
-		       c.connect_timeout_ms, c.max_conns);
+		printf("timeout %u ms\nconnect-timeout %u ms\nmax-conns %u\nuser %s\n",
+		       c.sniff_timeout_ms, c.connect_timeout_ms, c.max_conns, c.user);
 		mux_conf_free(&c);
 		return 0;
 	}
@@ -141,6 +165,7 @@ vpn_mux_main(int argc, char **argv)
 	s = mux_srv_new(ev, &c, err, sizeof(err));
 	if (!s)
 		die("%s", err);
+	drop_privileges(c.user);
 	if (!ev_signal_add(ev, SIGINT, on_stop, ev) || !ev_signal_add(ev, SIGTERM, on_stop, ev))
 		die_errno("signals");
 	for (i = 0; i < c.nlisten; i++)

@@ -87,6 +87,7 @@ struct mux_conf {
 	unsigned sniff_timeout_ms;	/* a client silent this long goes to the default */
 	unsigned connect_timeout_ms;
 	unsigned max_conns;
+	char user[64];	/* given up to after binding (when root); "root" keeps it */
 };
 
 /* "HOST:PORT", "[V6]:PORT", "V6ADDR" is refused (ambiguous); names are
@@ -100,13 +101,14 @@ int mux_resolve(const char *s, int passive, struct mux_addr **out, size_t *n, ch
 const struct mux_backend *mux_sni_lookup(const struct mux_conf *c, const char *sni);
 void mux_conf_free(struct mux_conf *c);
 
-/* Defaults: timeout 2000 ms, connect-timeout 5000 ms, max-conns 512. */
+/* Defaults: timeout 2000 ms, connect-timeout 5000 ms, max-conns 512,
+ * user nobody. */
 int mux_conf_init(struct mux_conf *c);
 /*
  * One key, as an option (--KEY VALUE) or a line of a file (KEY = VALUE):
  * listen, ssh, tls, http, openvpn, default (HOST:PORT[,proxy-v1|,proxy-v2]),
  * tls-sni (NAME=HOST:PORT, NAME may be *.SUFFIX; repeatable), timeout,
- * connect-timeout (milliseconds, or 2s), max-conns. -1 with what is wrong
+ * connect-timeout (milliseconds, or 2s), max-conns, user. -1 with what is wrong
  * in err ("unknown" and errno ENOENT for a key that is not one).
  */
 int mux_conf_set(struct mux_conf *c, const char *key, const char *val, char *err, size_t errlen);

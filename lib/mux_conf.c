@@ -203,7 +203,7 @@ mux_conf_is_key(const char *key)
 {
 	static const char *const keys[] = {
 		"listen", "ssh", "tls", "tls-sni", "http",
-		"openvpn", "default", "timeout", "connect-timeout", "max-conns",
+		"openvpn", "default", "timeout", "connect-timeout", "max-conns", "user",
 	};
 	size_t i;
 
@@ -220,6 +220,7 @@ mux_conf_init(struct mux_conf *c)
 	c->sniff_timeout_ms = 2000;
 	c->connect_timeout_ms = 5000;
 	c->max_conns = 512;
+	str_copy(c->user, "nobody", sizeof(c->user));
 	return 0;
 }
 
@@ -339,6 +340,14 @@ mux_conf_set(struct mux_conf *c, const char *key, const char *v, char *err, size
 			return -1;
 		}
 		c->max_conns = n;
+		return 0;
+	}
+	if (!strcmp(key, "user")) {
+		if (!*v || strlen(v) >= sizeof(c->user)) {
+			snprintf(err, errlen, "expected a user name");
+			return -1;
+		}
+		str_copy(c->user, v, sizeof(c->user));
 		return 0;
 	}
 	snprintf(err, errlen, "unknown");

@@ -17,6 +17,7 @@ tls-sni a.test 127.0.0.1:4441 = 127.0.0.1:4441
 timeout 2000 ms
 connect-timeout 5000 ms
 max-conns 100
+user nobody
 " "" ""
 testcmd "vpn mux -n: a backend with a PROXY header" \
 	"vpn mux --listen 127.0.0.1:1 --http 127.0.0.1:80,proxy-v2 -n | grep http" \
@@ -56,6 +57,7 @@ tls-sni a.test 127.0.0.1:4441 = 127.0.0.1:4441
 timeout 2000 ms
 connect-timeout 5000 ms
 max-conns 100
+user nobody
 " "" ""
 printf 'listen = 127.0.0.1:1\nssh = 127.0.0.1:22\nhttp = 127.0.0.1:99999\n' >"$work/b1.conf"
 printf 'listen = 127.0.0.1:1\nsssh = 127.0.0.1:22\n' >"$work/b2.conf"

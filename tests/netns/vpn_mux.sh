@@ -146,6 +146,9 @@ wait_log "$work/mux.log" "listening on \[fd88::1\]:443"
 grep -q "listening on \[fd88::1\]:443" "$work/mux.log" ||
 	{ fail "vpn_mux: the mux did not start" "$(cat "$work/mux.log")"; exit 0; }
 M=10.88.0.1
+testing "the mux gives up root once the port is bound" \
+	"grep -c 'running as nobody' $work/mux.log" "1
+" "" ""
 
 if [ $have_ssh = 1 ]; then
 	S() {
