@@ -183,6 +183,10 @@ testing "HTTP/1.0 from socat, which half-closes after the request: the answer st
 	"printf 'GET /index.txt HTTP/1.0\r\n\r\n' | n cl socat -t 10 - TCP:$M:443 | tail -n 1" \
 	"hello through the mux
 " "" ""
+testing "and 8 MiB after the client half-closed: the body is the last 8 MiB, byte for byte" \
+	"printf 'GET /big.bin HTTP/1.0\r\n\r\n' | n cl socat -t 30 - TCP:$M:443 | tail -c 8388608 | sha256sum | cut -d' ' -f1" \
+	"$(sha256sum <"$work/www/big.bin" | cut -d' ' -f1)
+" "" ""
 
 # TLS: which certificate answered, by server name
 subject() {
@@ -357,5 +361,5 @@ log_lines() {
 [ $have_ovpn = 0 ] || kill "$(cat "$work/ovpn-client.pid")" 2>/dev/null
 [ $have_ovpn = 0 ] || wait_log "$work/mux.log" "openvpn -> localhost:1194"
 testing "the log: client, protocol, name, backend, bytes each way, duration" "log_lines" "2
-1
+2
 ${want_ovpn:-}${want_ssh:-}" "" ""
