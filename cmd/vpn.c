@@ -50,7 +50,9 @@ const char vpn_usage[] =
 	"start; HOST:PORT,proxy-v1 (or -v2) sends that backend a PROXY protocol\n"
 	"header first. -c FILE: the same keys in a file (ssh = HOST:PORT, in [mux]\n"
 	"or before any section). -n prints what they resolved to. Root is given up\n"
-	"for --user (nobody) once the port is bound. One log line per connection.\n";
+	"for --user (nobody) once the port is bound. SIGHUP reads the options and\n"
+	"files again (new connections use them; a mistake keeps what runs). One log\n"
+	"line per connection.\n";
 
 static void
 print_key(const uint8_t k[32])

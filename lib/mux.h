@@ -122,8 +122,13 @@ int mux_conf_check(const struct mux_conf *c, char *err, size_t errlen);
 struct mux_srv;
 struct ev;
 
-/* Bind and listen on every listen address; -1 with errno (err says which). */
-struct mux_srv *mux_srv_new(struct ev *ev, const struct mux_conf *c, char *err, size_t errlen);
+/* Bind and listen on every listen address; NULL with errno (err says
+ * which). On success the server owns c (malloc'd), and frees it. */
+struct mux_srv *mux_srv_new(struct ev *ev, struct mux_conf *c, char *err, size_t errlen);
+/* Route new connections by c (malloc'd, the server's from now on, if this
+ * succeeds); those in flight keep theirs. The listen addresses must be
+ * the same: -1 with a message in err, and nothing changes. */
+int mux_srv_reload(struct mux_srv *s, struct mux_conf *c, char *err, size_t errlen);
 void mux_srv_free(struct mux_srv *s);	/* closes every connection */
 size_t mux_srv_conns(const struct mux_srv *s);
 

@@ -40,8 +40,17 @@ struct dir {
 	unsigned long long bytes;
 };
 
+/* A configuration and the connections that still route by it: a reload
+ * swaps in a new one, the old goes when its last connection does. */
+struct gen {
+	struct mux_conf *c;
+	unsigned refs;
+	struct gen *next;	/* retired ones */
+};
+
 struct conn {
 	struct mux_srv *s;
+	struct gen *g;
 	struct conn *prev, *next;
 	int state;
 	int fd[2];			/* CLIENT, BACKEND */
@@ -64,7 +73,8 @@ struct conn {
 
 struct mux_srv {
 	struct ev *ev;
-	const struct mux_conf *c;
+	struct gen *cur;
+	struct gen *retired;
 	int *lfd;
 	struct ev_handle **lh;
 	size_t nl;
@@ -92,6 +102,32 @@ addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
 		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
 		snprintf(out, n, "%s:%u", a, ntohs(s4->sin_port));
 	}
+}
+
+static void
+gen_free(struct gen *g)
+{
+	if (!g)
+		return;
+	mux_conf_free(g->c);
+	free(g->c);
+	free(g);
+}
+
+/* A connection is done with its configuration. */
+static void
+gen_put(struct mux_srv *s, struct gen *g)
+{
+	struct gen **pp;
+
+	if (--g->refs > 0 || g == s->cur)
+		return;
+	for (pp = &s->retired; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	gen_free(g);
 }
 
 static void
@@ -141,6 +177,7 @@ conn_end(struct conn *c, const char *fmt, ...)
 			close(c->down.pipe[i]);
 	}
 	free(c->buf);
+	gen_put(s, c->g);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -328,7 +365,7 @@ static void timer_cb(struct ev_handle *h, uint64_t n, void *arg);
 static void
 connect_next(struct conn *c)
 {
-	const struct mux_conf *cf = c->s->c;
+	const struct mux_conf *cf = c->g->c;
 
 	if (c->fd[BACKEND] >= 0) {
 		ev_del(c->h[BACKEND]);
@@ -370,7 +407,7 @@ connect_next(struct conn *c)
 static void
 route(struct conn *c)
 {
-	const struct mux_conf *cf = c->s->c;
+	const struct mux_conf *cf = c->g->c;
 	int p = c->sn.proto;
 
 	if (p == MUX_TLS)
@@ -547,7 +584,7 @@ accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 			return;
 		}
 		addr_str(&ss, as, sizeof(as));
-		if (s->nconns >= s->c->max_conns) {
+		if (s->nconns >= s->cur->c->max_conns) {
 			log_warnx("%s: refused, %zu connections already (--max-conns)", as,
 				  s->nconns);
 			close(fd);
@@ -564,6 +601,8 @@ accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 			continue;
 		}
 		c->s = s;
+		c->g = s->cur;
+		c->g->refs++;
 		c->fd[CLIENT] = fd;
 		c->fd[BACKEND] = -1;
 		c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
@@ -579,7 +618,7 @@ accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 		c->state = SNIFF;
 		c->evs[CLIENT] = EPOLLIN;
 		c->h[CLIENT] = ev_io_add(s->ev, fd, EPOLLIN, conn_cb, c);
-		c->timer = ev_timer_add(s->ev, s->c->sniff_timeout_ms, 0, timer_cb, c);
+		c->timer = ev_timer_add(s->ev, c->g->c->sniff_timeout_ms, 0, timer_cb, c);
 		if (!c->h[CLIENT] || !c->timer) {
 			conn_end(c, "epoll: %s", strerror(errno));
 			continue;
@@ -589,7 +628,7 @@ accept_cb(struct ev_handle *h, int lfd, uint32_t events, void *arg)
 }
 
 struct mux_srv *
-mux_srv_new(struct ev *ev, const struct mux_conf *c, char *err, size_t errlen)
+mux_srv_new(struct ev *ev, struct mux_conf *c, char *err, size_t errlen)
 {
 	struct mux_srv *s = calloc(1, sizeof(*s));
 	size_t i;
@@ -597,7 +636,9 @@ mux_srv_new(struct ev *ev, const struct mux_conf *c, char *err, size_t errlen)
 	if (!s)
 		goto fail;
 	s->ev = ev;
-	s->c = c;
+	s->cur = calloc(1, sizeof(*s->cur));
+	if (!s->cur)
+		goto fail;
 	s->lfd = calloc(c->nlisten ? c->nlisten : 1, sizeof(*s->lfd));
 	s->lh = calloc(c->nlisten ? c->nlisten : 1, sizeof(*s->lh));
 	if (!s->lfd || !s->lh)
@@ -627,6 +668,7 @@ mux_srv_new(struct ev *ev, const struct mux_conf *c, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	s->cur->c = c;	/* ours from here on */
 	return s;
 fail:
 	if (!err[0])
@@ -638,6 +680,40 @@ fail:
 		errno = saved;
 	}
 	return NULL;
+}
+
+int
+mux_srv_reload(struct mux_srv *s, struct mux_conf *c, char *err, size_t errlen)
+{
+	const struct mux_conf *o = s->cur->c;
+	struct gen *g;
+	size_t i;
+
+	/* The listeners stay: root, needed to bind them, may be gone. */
+	if (c->nlisten != o->nlisten) {
+		snprintf(err, errlen, "the listen addresses changed (a restart changes them)");
+		return -1;
+	}
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].len != o->listen[i].len ||
+		    memcmp(&c->listen[i].ss, &o->listen[i].ss, c->listen[i].len)) {
+			snprintf(err, errlen, "the listen addresses changed (a restart changes them)");
+			return -1;
+		}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	g->c = c;
+	if (s->cur->refs == 0) {
+		gen_free(s->cur);
+	} else {
+		s->cur->next = s->retired;
+		s->retired = s->cur;
+	}
+	s->cur = g;
+	return 0;
 }
 
 size_t
@@ -656,6 +732,16 @@ mux_srv_free(struct mux_srv *s)
 	while (s->conns)
 		conn_end(s->conns, "shutting down");
 	ev_del(s->pause);
+	while (s->retired) {
+		struct gen *g = s->retired;
+
+		s->retired = g->next;
+		gen_free(g);
+	}
+	if (s->cur && s->cur->c)
+		gen_free(s->cur);
+	else
+		free(s->cur);
 	for (i = 0; i < s->nl; i++) {
 		ev_del(s->lh[i]);
 		close(s->lfd[i]);

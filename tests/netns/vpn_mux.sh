@@ -16,7 +16,9 @@
 # has them delivered first; an unknown protocol reaches the
 # default server byte for byte (at a name whose first address refuses); a
 # backend that is down, or silent, closes the client and the log says so; --max-conns refuses the connection past it; nginx
-# reads the PROXY protocol headers (v1, v2; IPv4, IPv6) the mux sends.
+# reads the PROXY protocol headers (v1, v2; IPv4, IPv6) the mux sends;
+# SIGHUP reloads a -c file, keeping connections in flight and a good
+# configuration over a bad one.
 SUITE=netns
 . "$(dirname "$0")/../lib.sh"
 
@@ -344,6 +346,48 @@ EOF
 else
 	skip "vpn_mux: PROXY protocol" "needs nginx (nginx-light)"
 fi
+
+# SIGHUP: a file read again; connections in flight keep their backends; a
+# bad file or a new listen address leaves the running configuration
+chmod 711 "$work"	# the mux reads the file again as nobody
+printf 'listen = 10.88.0.1:447\ntls = 127.0.0.1:4443\ndefault = 127.0.0.1:7000\ntimeout = 500\n' \
+	>"$work/reload.conf"
+n mx "$LAB" vpn mux -c "$work/reload.conf" 2>"$work/mux-reload.log" &
+wait_log "$work/mux-reload.log" "listening on"
+rpid=""
+for p in $(ip netns pids "${NS_PREFIX}mx"); do
+	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "vpn mux -c $work/reload.conf" && rpid=$p
+done
+subject447() {
+	n cl openssl s_client -connect $M:447 "$@" </dev/null 2>/dev/null | sed -n 's/^subject=//p' | tr -d ' '
+}
+testing "before a reload: a.test has no route of its own" "subject447 -servername a.test" "CN=default.test
+" "" ""
+printf 'tls-sni = a.test=127.0.0.1:4441\n' >>"$work/reload.conf"
+testing "SIGHUP while a connection is in flight: it carries on" \
+	"n cl bash -c 'exec 3<>/dev/tcp/$M/447; read -r b <&3; echo \"\$b\"; kill -HUP $rpid; sleep 0.5; echo hi >&3; read -r r <&3; echo \"\$r\"'" \
+	"default-banner
+default got: hi
+" "" ""
+wait_log "$work/mux-reload.log" "reloaded"
+testing "after it: the new route" "subject447 -servername a.test" "CN=a.test
+" "" ""
+printf 'tls-sni = b.test=nowhere\n' >>"$work/reload.conf"
+kill -HUP $rpid
+wait_log "$work/mux-reload.log" "the running configuration stays"
+testing "a bad file: the log names it, and what ran stays" \
+	"grep -c 'reload: $work/reload.conf:6: tls-sni b.test=nowhere: expected HOST:PORT (PORT 1-65535); the running configuration stays' $work/mux-reload.log; subject447 -servername a.test" \
+	"1
+CN=a.test
+" "" ""
+printf 'listen = 10.88.0.1:448\ndefault = 127.0.0.1:7000\n' >"$work/reload.conf"
+kill -HUP $rpid
+wait_log "$work/mux-reload.log" "listen addresses changed"
+testing "a new listen address needs a restart: refused, named" \
+	"grep -c 'reload: the listen addresses changed (a restart changes them); the running configuration stays' $work/mux-reload.log; subject447 -servername a.test" \
+	"1
+CN=a.test
+" "" ""
 
 # one log line per connection, with what it carried
 log_lines() {
