@@ -690,16 +690,14 @@ mux_srv_reload(struct mux_srv *s, struct mux_conf *c, char *err, size_t errlen)
 	size_t i;
 
 	/* The listeners stay: root, needed to bind them, may be gone. */
-	if (c->nlisten != o->nlisten) {
+	for (i = 0; i < c->nlisten && c->nlisten == o->nlisten; i++)
+		if (c->listen[i].len != o->listen[i].len ||
+		    memcmp(&c->listen[i].ss, &o->listen[i].ss, c->listen[i].len))
+			break;
+	if (c->nlisten != o->nlisten || i < c->nlisten) {
 		snprintf(err, errlen, "the listen addresses changed (a restart changes them)");
 		return -1;
 	}
-	for (i = 0; i < c->nlisten; i++)
-		if (c->listen[i].len != o->listen[i].len ||
-		    memcmp(&c->listen[i].ss, &o->listen[i].ss, c->listen[i].len)) {
-			snprintf(err, errlen, "the listen addresses changed (a restart changes them)");
-			return -1;
-		}
 	g = calloc(1, sizeof(*g));
 	if (!g) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
