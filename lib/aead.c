@@ -4,6 +4,7 @@
 #include <bearssl_block.h>
 #include <string.h>
 
+#include "chacha_avx2.h"
 #include "hash.h"
 
 static br_chacha20_run chacha;
@@ -12,9 +13,10 @@ static br_poly1305_run poly;
 static void
 pick(void)
 {
-	/* the fastest implementations this CPU has (SSE2, 64-bit multiplies) */
+	/* the fastest implementations this CPU has (AVX2 or SSE2, 64-bit
+	 * multiplies) */
 	if (!chacha) {
-		br_chacha20_run c = br_chacha20_sse2_get();
+		br_chacha20_run c = chacha20_avx2_usable() ? chacha20_avx2_run : br_chacha20_sse2_get();
 		br_poly1305_run p = br_poly1305_ctmulq_get();
 
 		poly = p ? p : br_poly1305_ctmul_run;

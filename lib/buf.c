@@ -175,6 +175,18 @@ buf_err(const struct buf *b)
 	return -1;
 }
 
+int
+str_err(char *err, size_t len, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	errno = e;
+	return -1;
+}
+
 size_t
 str_copy(char *dst, const char *src, size_t size)
 {

@@ -39,6 +39,9 @@ int buf_err(const struct buf *b);	/* -1 with errno set if an append failed */
 
 /* Strings. */
 size_t str_copy(char *dst, const char *src, size_t size);	/* strlcpy */
+/* An error for lib/'s callers: the message into err (len bytes), errno = e;
+ * returns -1, so that `return str_err(...)` ends a failing function. */
+int str_err(char *err, size_t len, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 char *str_trim(char *s);			/* in place, returns s advanced */
 int str_has_prefix(const char *s, const char *prefix);
 int str_has_suffix(const char *s, const char *suffix);

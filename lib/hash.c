@@ -170,3 +170,27 @@ hash_crc32c_portable(uint32_t crc, const void *p, size_t n)
 		crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
 	return crc;
 }
+
+uint32_t
+hash_inet_sum(const void *p, size_t n, uint32_t s)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2) {
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+		if (s & 0x80000000u)
+			s = (s & 0xffff) + (s >> 16);	/* never overflows, whatever n */
+	}
+	if (n & 1)
+		s += (uint32_t)(b[n - 1] << 8);
+	return s;
+}
+
+uint16_t
+hash_inet_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}

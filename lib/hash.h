@@ -39,4 +39,10 @@ int rand_bytes(void *p, size_t n);
 /* A uniform random number in [0, bound), bound > 0, without modulo bias. */
 int rand_uniform(uint32_t bound, uint32_t *out);
 
+/* The Internet checksum (RFC 1071): the 16-bit one's-complement sum of p
+ * added to s (big-endian words, an odd last byte padded), and its fold to
+ * 16 bits, complemented: what goes into a header's checksum field. */
+uint32_t hash_inet_sum(const void *p, size_t n, uint32_t s);
+uint16_t hash_inet_fold(uint32_t s);
+
 #endif

@@ -66,6 +66,28 @@ ipaddr_parse_prefix(const char *s, int family, struct ipaddr *out)
 	return 0;
 }
 
+int
+ipaddr_parse_list(const char *s, struct ipaddr *out, int max, int *n)
+{
+	char tmp[1024], *f[64];
+	size_t k, nf;
+
+	if (strlen(s) >= sizeof(tmp)) {
+		errno = EINVAL;
+		return -1;
+	}
+	str_copy(tmp, s, sizeof(tmp));
+	nf = str_split(tmp, ", \t", f, 64);
+	for (k = 0; k < nf; k++) {
+		if (*n >= max || ipaddr_parse_prefix(f[k], AF_UNSPEC, &out[*n]) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
 char *
 ipaddr_str_addr(const struct ipaddr *ip, char out[IPADDR_STRLEN])
 {

@@ -26,6 +26,9 @@ int ipaddr_bits(const struct ipaddr *ip);	/* 32 or 128 */
 int ipaddr_parse(const char *s, int family, struct ipaddr *out);
 /* Same, also "default" (0.0.0.0/0 or ::/0, by family; AF_INET if unspecified). */
 int ipaddr_parse_prefix(const char *s, int family, struct ipaddr *out);
+/* "a/24, b/64" (commas, blanks) appended to out[*n..max): -1 with EINVAL
+ * when one is not a prefix or there are more than max. */
+int ipaddr_parse_list(const char *s, struct ipaddr *out, int max, int *n);
 
 /* "10.0.0.1/24", or without "/plen" when plen < 0. */
 char *ipaddr_str(const struct ipaddr *ip, char out[IPADDR_STRLEN]);

@@ -307,20 +307,36 @@ wg_consume_response(struct wg_handshake *hs, const struct wg_identity *me, const
 }
 
 size_t
-wg_seal(struct wg_session *s, const void *p, size_t n, uint8_t *out)
+wg_seal_prepare(struct wg_session *s, const void *p, size_t n, uint8_t *out)
 {
 	size_t padded = (n + 15) & ~(size_t)15;
-	uint8_t nonce[12];
 
 	memset(out, 0, WG_DATA_HEAD);
 	out[0] = 4;
 	put32(out + 4, s->remote_index);
-	put64(out + 8, s->send_counter);
-	memcpy(out + WG_DATA_HEAD, p, n);
+	put64(out + 8, s->send_counter++);
+	memmove(out + WG_DATA_HEAD, p, n);
 	memset(out + WG_DATA_HEAD + n, 0, padded - n);
-	aead_nonce(nonce, s->send_counter++);
-	aead_seal(s->send, nonce, out + WG_DATA_HEAD, padded, NULL, 0, out + WG_DATA_HEAD + padded);
 	return WG_DATA_HEAD + padded + WG_TAG;
+}
+
+void
+wg_seal_finish(const uint8_t key[32], uint8_t *msg, size_t len)
+{
+	uint8_t nonce[12];
+	size_t padded = len - WG_DATA_HEAD - WG_TAG;
+
+	aead_nonce(nonce, get64(msg + 8));
+	aead_seal(key, nonce, msg + WG_DATA_HEAD, padded, NULL, 0, msg + WG_DATA_HEAD + padded);
+}
+
+size_t
+wg_seal(struct wg_session *s, const void *p, size_t n, uint8_t *out)
+{
+	size_t len = wg_seal_prepare(s, p, n, out);
+
+	wg_seal_finish(s->send, out, len);
+	return len;
 }
 
 long
@@ -338,4 +354,93 @@ wg_open(const struct wg_session *s, uint8_t *msg, size_t len, uint64_t *counter)
 	if (aead_open(s->recv, nonce, msg + WG_DATA_HEAD, n, NULL, 0, msg + WG_DATA_HEAD + n) < 0)
 		return -1;
 	return (long)n;
+}
+
+/* ---- cookies (the paper's 5.4.7): what a responder under load asks for ---- */
+
+static const char label_cookie[] = "cookie--";
+
+static void
+cookie_key(uint8_t key[32], const uint8_t pub[32])
+{
+	struct blake2s s;
+
+	blake2s_init(&s, 32, NULL, 0);
+	blake2s_update(&s, label_cookie, 8);
+	blake2s_update(&s, pub, 32);
+	blake2s_final(&s, key);
+}
+
+int
+wg_mac1_ok(const uint8_t my_pub[WG_KEY], const uint8_t *msg, size_t len)
+{
+	uint8_t m[16];
+
+	if (len < 32)
+		return 0;
+	mac1(m, my_pub, msg, len - 32);
+	return !hash_equal(m, msg + len - 32, 16);
+}
+
+void
+wg_cookie_make(const uint8_t secret[32], const void *src, size_t srclen, uint8_t cookie[WG_COOKIE])
+{
+	blake2s(cookie, WG_COOKIE, secret, 32, src, srclen);
+}
+
+int
+wg_mac2_ok(const uint8_t cookie[WG_COOKIE], const uint8_t *msg, size_t len)
+{
+	uint8_t m[16];
+
+	if (len < 32)
+		return 0;
+	blake2s(m, 16, cookie, WG_COOKIE, msg, len - 16);
+	return !hash_equal(m, msg + len - 16, 16);
+}
+
+void
+wg_mac2_add(uint8_t *msg, size_t len, const uint8_t cookie[WG_COOKIE])
+{
+	blake2s(msg + len - 16, 16, cookie, WG_COOKIE, msg, len - 16);
+}
+
+int
+wg_cookie_reply(const uint8_t my_pub[WG_KEY], const uint8_t *msg, size_t len,
+		const uint8_t cookie[WG_COOKIE], uint8_t out[WG_COOKIE_LEN])
+{
+	uint8_t key[32];
+
+	if (len < 32 || (msg[0] != 1 && msg[0] != 2))
+		return -1;
+	memset(out, 0, WG_COOKIE_LEN);
+	out[0] = 3;
+	memcpy(out + 4, msg + 4, 4);	/* the sender's index, now the receiver's */
+	if (rand_bytes(out + 8, 24) < 0)
+		return -1;
+	cookie_key(key, my_pub);
+	memcpy(out + 32, cookie, WG_COOKIE);
+	/* bound to the message: its mac1 is the associated data */
+	xaead_seal(key, out + 8, out + 32, WG_COOKIE, msg + len - 32, 16, out + 48);
+	memset(key, 0, sizeof(key));
+	return 0;
+}
+
+int
+wg_consume_cookie_reply(const uint8_t peer_pub[WG_KEY], const uint8_t sent_mac1[16], const uint8_t *msg,
+			size_t len, uint8_t cookie[WG_COOKIE])
+{
+	uint8_t key[32], c[WG_COOKIE];
+	int rc;
+
+	if (len != WG_COOKIE_LEN || msg[0] != 3 || msg[1] || msg[2] || msg[3])
+		return -1;
+	cookie_key(key, peer_pub);
+	memcpy(c, msg + 32, WG_COOKIE);
+	rc = xaead_open(key, msg + 8, c, WG_COOKIE, sent_mac1, 16, msg + 48);
+	memset(key, 0, sizeof(key));
+	if (rc < 0)
+		return -1;
+	memcpy(cookie, c, WG_COOKIE);
+	return 0;
 }

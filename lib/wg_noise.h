@@ -24,6 +24,8 @@
 #define WG_RESP_LEN 92
 #define WG_DATA_HEAD 16
 #define WG_TAG 16
+#define WG_COOKIE 16
+#define WG_COOKIE_LEN 64
 
 struct wg_identity {
 	uint8_t priv[WG_KEY], pub[WG_KEY];
@@ -73,8 +75,31 @@ int wg_consume_response(struct wg_handshake *hs, const struct wg_identity *me,
 /* A data message for packet p (n bytes): out holds WG_DATA_HEAD + the
  * padded length + WG_TAG; its length is returned. */
 size_t wg_seal(struct wg_session *s, const void *p, size_t n, uint8_t *out);
+/* wg_seal in two steps, so that many can be encrypted in parallel: the
+ * header with the next counter and the padded packet (p may be out +
+ * WG_DATA_HEAD), then the encryption in place under the session's send
+ * key; the message's length as wg_seal gives it. */
+size_t wg_seal_prepare(struct wg_session *s, const void *p, size_t n, uint8_t *out);
+void wg_seal_finish(const uint8_t key[32], uint8_t *msg, size_t len);
 /* In place: the padded packet's length, or -1 (not ours, or forged);
  * *counter gets its counter (for the replay window). */
 long wg_open(const struct wg_session *s, uint8_t *msg, size_t len, uint64_t *counter);
+
+/* Cookies, for a responder under load (the paper's 5.4.7). mac1/mac2 are
+ * the last 32 and 16 bytes of an initiation or a response. */
+int wg_mac1_ok(const uint8_t my_pub[WG_KEY], const uint8_t *msg, size_t len);
+/* The cookie of a source (its address and port bytes) under a secret that
+ * the responder changes every two minutes. */
+void wg_cookie_make(const uint8_t secret[32], const void *src, size_t srclen, uint8_t cookie[WG_COOKIE]);
+int wg_mac2_ok(const uint8_t cookie[WG_COOKIE], const uint8_t *msg, size_t len);
+void wg_mac2_add(uint8_t *msg, size_t len, const uint8_t cookie[WG_COOKIE]);
+/* The cookie reply to msg (type 3, 64 bytes), sealed with XChaCha20-Poly1305
+ * under HASH("cookie--" || my_pub), msg's mac1 as associated data. */
+int wg_cookie_reply(const uint8_t my_pub[WG_KEY], const uint8_t *msg, size_t len,
+		    const uint8_t cookie[WG_COOKIE], uint8_t out[WG_COOKIE_LEN]);
+/* The initiator's side: the cookie of a reply to the message whose mac1
+ * was sent_mac1. */
+int wg_consume_cookie_reply(const uint8_t peer_pub[WG_KEY], const uint8_t sent_mac1[16], const uint8_t *msg,
+			    size_t len, uint8_t cookie[WG_COOKIE]);
 
 #endif

@@ -13,7 +13,8 @@ tar:tar gzip:gzip mkfs.btrfs:btrfs-progs btrfs:btrfs-progs mkfs.xfs:xfsprogs
 debootstrap:debootstrap bwrap:bubblewrap systemd-nspawn:systemd-container
 systemd-analyze:systemd patch:patch /usr/sbin/sshd:openssh-server ssh:openssh-client
 ssh-keygen:openssh-client rsync:rsync setfattr:attr getfattr:attr
-/usr/lib/postgresql/15/bin/pgbench:postgresql-15 wg:wireguard-tools wireguard-go:wireguard-go"
+/usr/lib/postgresql/15/bin/pgbench:postgresql-15 wg:wireguard-tools wireguard-go:wireguard-go
+zbarimg:zbar-tools qrencode:qrencode openvpn:openvpn openssl:openssl"
 missing=""
 for p in $need; do
 	c=${p%%:*}

@@ -26,9 +26,9 @@ testcmd "vpn pubkey refuses what is not a key" "vpn pubkey 2>&1; echo \$?" \
 1
 " "" "not a key
 "
-testcmd "vpn without a subcommand" "vpn 2>&1; echo \$?" \
-	"lab vpn: a subcommand: genkey, genpsk, pubkey, probe, run, mux (see 'lab vpn -h')
-2
+testcmd "vpn without a subcommand: they are named" "vpn 2>&1 | grep -o 'a subcommand: genkey, genpsk, pubkey, probe, run, up, down, show, '; echo \$?" \
+	"a subcommand: genkey, genpsk, pubkey, probe, run, up, down, show, 
+0
 " "" ""
 if have wg; then
 	k=$("$LAB" vpn genkey)
@@ -53,7 +53,33 @@ testcmd "vpn run: a key that is not one" "vpn run $work/b.conf 2>&1; echo \$?" \
 1
 " "" ""
 printf '[Interface]\nPrivateKey = %s\nSaveConfig = true\n' "$("$LAB" vpn genkey)" >"$work/c.conf"
-testcmd "vpn run: what it does not support yet is named" "vpn run $work/c.conf 2>&1; echo \$?" \
-	"lab vpn: $work/c.conf:3: SaveConfig: not supported by lab vpn run yet
+testcmd "vpn run: SaveConfig = true is refused, saying why" "vpn run $work/c.conf 2>&1; echo \$?" \
+	"lab vpn: $work/c.conf:3: SaveConfig: lab vpn does not write the file back (use wg showconf)
 1
+" "" ""
+testcmd "vpn up: a missing file is named" "vpn up $work/none.conf 2>&1; echo \$?" \
+	"lab vpn: $work/none.conf:0: No such file or directory
+1
+" "" ""
+testcmd "vpn up: not an interface name" "vpn up 'bad name!' 2>&1; echo \$?" \
+	"lab vpn: bad name!: an interface name is 1-15 letters, digits, _=+.- (see 'lab vpn -h')
+2
+" "" ""
+printf '[Interface]\nPrivateKey = %s\nTable = sideways\n' "$("$LAB" vpn genkey)" >"$work/t.conf"
+testcmd "vpn up: a bad Table" "vpn up $work/t.conf 2>&1; echo \$?" \
+	"lab vpn: $work/t.conf:3: Table sideways: off, auto, main or a table number
+1
+" "" ""
+printf '[Interface]\nPrivateKey = %s\nListen = 1\n' "$("$LAB" vpn genkey)" >"$work/u.conf"
+testcmd "vpn up: an unknown key" "vpn up $work/u.conf 2>&1; echo \$?" \
+	"lab vpn: $work/u.conf:3: Listen: not a key of [Interface]
+1
+" "" ""
+testcmd "vpn down: an interface that is not up" "vpn down nosuch0 2>&1; echo \$?" \
+	"lab vpn: nosuch0: not up (no live process in /run/lab/vpn/nosuch0.pid)
+1
+" "" ""
+testcmd "vpn probe --flood: seconds" "vpn probe --flood x 2>&1; echo \$?" \
+	"lab vpn: --flood x: seconds, 1 or more (see 'lab vpn -h')
+2
 " "" ""

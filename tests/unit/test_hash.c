@@ -129,5 +129,15 @@ main(void)
 	test_sha256();
 	test_hmac();
 	test_rand();
+	{
+		/* RFC 1071 section 3's example: the sum folds to 0xddf2 */
+		static const uint8_t ex[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+		static uint8_t big[200000];
+
+		is_int(hash_inet_fold(hash_inet_sum(ex, sizeof(ex), 0)), 0x220d, "Internet checksum: RFC 1071's example");
+		is_int(hash_inet_fold(hash_inet_sum(ex, 3, 0)), (uint16_t)~(0x0001 + 0xf200), "an odd length pads with a zero");
+		memset(big, 0xff, sizeof(big));
+		is_int(hash_inet_fold(hash_inet_sum(big, sizeof(big), 0)), 0, "200000 bytes of 0xff: no overflow");
+	}
 	return done_testing();
 }
