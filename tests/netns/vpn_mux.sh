@@ -78,7 +78,7 @@ fi
 mkdir -p "$work/www"
 printf 'hello through the mux\n' >"$work/www/index.txt"
 head -c 8M /dev/urandom >"$work/www/big.bin"
-n mx busybox httpd -f -p 8080 -h "$work/www" &
+n mx busybox httpd -f -p 8080 -h "$work/www" 2>/dev/null &
 
 # TLS servers: self-signed certificates for a.test, b.test, and one for
 # clients without a server name
@@ -218,7 +218,7 @@ testing "curl https://b.wild.test gets b.test's certificate (for *.wild.test), n
 60
 " "" ""
 # openssl's own ClientHello, captured, then sent in two TCP segments
-n mx timeout 5 socat -u TCP-LISTEN:4999,bind=127.0.0.1,reuseaddr OPEN:"$work/hello",creat &
+n mx timeout 5 socat -u TCP-LISTEN:4999,bind=127.0.0.1,reuseaddr OPEN:"$work/hello",creat 2>/dev/null &
 cap=$!
 i=0
 until [ -n "$(n mx ss -Hltn 'sport = :4999')" ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
