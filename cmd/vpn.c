@@ -62,6 +62,10 @@ const char vpn_usage[] =
 	"                     [--listen ADDR:PORT] [--host-key FILE] [--max-auth-fail N]\n"
 	"                     [--ban DURATION] [--login-grace DURATION] [--max-sessions N]\n"
 	"                     [--max-pending N] [--user USER] [-d] [-n] [-v]\n"
+	"       lab vpn mux --listen ADDR:PORT [--ssh|--tls|--http|--openvpn|--default HOST:PORT]\n"
+	"                   [--tls-sni NAME=HOST:PORT]... [--timeout MS] [--connect-timeout MS]\n"
+	"                   [--max-conns N] [--user USER] [-c FILE] [-n] [-v]\n"
+	"                                 one TCP port for all of them, as sslh\n"
 	"\n"
 	"probe makes a WireGuard handshake with a peer from a UDP socket (no tunnel\n"
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
@@ -110,7 +114,19 @@ const char vpn_usage[] =
 	"--conf FILE holds the same settings as KEY = VALUE lines (allow repeats);\n"
 	"options on the command line come after it. SIGHUP reads the file, the\n"
 	"rules and authorized_keys again: a bad one leaves the running ones, a key\n"
-	"taken away ends its sessions.\n";
+	"taken away ends its sessions.\n"
+	"\n"
+	"mux sniffs each connection's first bytes: SSH, TLS (a ClientHello; its\n"
+	"server name picks a --tls-sni backend, exact names before *.SUFFIX, else\n"
+	"--tls), HTTP, OpenVPN over TCP; anything else, or a client silent for\n"
+	"--timeout (default 2000 ms: protocols where the server speaks first), goes\n"
+	"to --default. Backends are names or addresses ([V6]:PORT), resolved at\n"
+	"start; HOST:PORT,proxy-v1 (or -v2) sends that backend a PROXY protocol\n"
+	"header first. -c FILE: the same keys in a file (ssh = HOST:PORT, in [mux]\n"
+	"or before any section). -n prints what they resolved to. Root is given up\n"
+	"for --user (nobody) once the port is bound. SIGHUP reads the options and\n"
+	"files again (new connections use them; a mistake keeps what runs). One log\n"
+	"line per connection.\n";
 
 static void
 print_key(const uint8_t k[32])
@@ -824,6 +840,7 @@ static const struct {
 	{ "qr", vpn_qr_main },
 	{ "openvpn", vpn_openvpn_main },
 	{ "bastion", vpn_bastion_main },
+	{ "mux", vpn_mux_main },
 };
 
 int

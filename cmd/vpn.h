@@ -9,5 +9,6 @@ int vpn_qr_main(int argc, char **argv);
 int vpn_peer_main(int argc, char **argv);
 int vpn_openvpn_main(int argc, char **argv);
 int vpn_bastion_main(int argc, char **argv);
+int vpn_mux_main(int argc, char **argv);
 
 #endif
