@@ -14,7 +14,8 @@ debootstrap:debootstrap bwrap:bubblewrap systemd-nspawn:systemd-container
 systemd-analyze:systemd patch:patch /usr/sbin/sshd:openssh-server ssh:openssh-client
 ssh-keygen:openssh-client rsync:rsync setfattr:attr getfattr:attr
 /usr/lib/postgresql/15/bin/pgbench:postgresql-15 wg:wireguard-tools wireguard-go:wireguard-go
-zbarimg:zbar-tools qrencode:qrencode openvpn:openvpn openssl:openssl"
+zbarimg:zbar-tools qrencode:qrencode openvpn:openvpn openssl:openssl curl:curl
+ss:iproute2 nginx:nginx-light"
 missing=""
 for p in $need; do
 	c=${p%%:*}
