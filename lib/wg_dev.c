@@ -48,7 +48,6 @@
 #define REKEY_AFTER_MESSAGES (1ull << 60)
 #define REJECT_AFTER_MESSAGES (~0ull - (1ull << 13))
 #define COOKIE_SECRET_MS (120 * 1000)
-#define RERESOLVE_MS (120 * 1000)
 /* under load: more handshake messages than this in one second */
 #define LOAD_PER_SECOND 64
 
@@ -151,6 +150,8 @@ struct wg_dev {
 	char *dns[8];
 	int nscripts[WG_POST_DOWN + 1], ndns;
 	uint64_t rekey_ms, reject_ms;
+	uint64_t reresolve_ms;		/* names of silent peers' endpoints, resolved again */
+	long stale_s;			/* silent: no handshake for this long */
 	uint8_t cookie_secret[32];
 	uint64_t cookie_secret_at;
 	uint64_t load_window_at;
@@ -1083,7 +1084,7 @@ tick(struct wg_dev *d)
 	/* Endpoints given by name: a peer on a dynamic address moves. Resolved
 	 * here, in the one thread (a slow resolver holds traffic up to its
 	 * timeout, every two minutes, only while the peer is unreachable). */
-	if (t - d->resolved_at >= RERESOLVE_MS) {
+	if (t - d->resolved_at >= d->reresolve_ms) {
 		struct timespec now;
 
 		d->resolved_at = t;
@@ -1093,7 +1094,7 @@ tick(struct wg_dev *d)
 			struct sockaddr_storage ss;
 			socklen_t len;
 
-			if (!p->ep_name[0] || p->removed || now.tv_sec - p->last_hs.tv_sec < 135 ||
+			if (!p->ep_name[0] || p->removed || now.tv_sec - p->last_hs.tv_sec < d->stale_s ||
 			    endpoint_of(p->ep_name, &ss, &len) < 0)
 				continue;
 			v4_mapped(&ss, &len);
@@ -1374,6 +1375,10 @@ wg_dev_load(const char *conf, char *err, size_t errlen)
 	d->reject_ms = (uint64_t)env_seconds("LAB_VPN_REJECT_AFTER", 180) * 1000;
 	if (d->reject_ms <= d->rekey_ms)
 		d->reject_ms = d->rekey_ms + d->rekey_ms / 2;
+	/* as wireguard-tools' reresolve-dns: every 2 minutes, peers without
+	 * a handshake in 135 s; LAB_VPN_RERESOLVE shortens both, for tests */
+	d->reresolve_ms = (uint64_t)env_seconds("LAB_VPN_RERESOLVE", 120) * 1000;
+	d->stale_s = getenv("LAB_VPN_RERESOLVE") ? (long)(d->reresolve_ms / 1000) : 135;
 	slash = strrchr(conf, '/');
 	slash = slash ? slash + 1 : conf;
 	dot = strrchr(slash, '.');

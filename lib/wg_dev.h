@@ -18,7 +18,8 @@
  * peer has no recent handshake. Under load (more than 64 handshake
  * messages a second) initiations without a valid mac2 get a cookie reply.
  * LAB_VPN_REKEY_AFTER / LAB_VPN_REJECT_AFTER (seconds) shorten the
- * protocol's 120/180 s timers, for tests.
+ * protocol's 120/180 s timers, LAB_VPN_RERESOLVE the 120 s between
+ * resolutions (and the 135 s of silence before one), for tests.
  */
 #ifndef LAB_WG_DEV_H
 #define LAB_WG_DEV_H

@@ -160,6 +160,20 @@ wait $flood
 testing "the flood was answered with cookie replies" \
 	"awk '{ print (\$7 > 0) }' $work/flood" "1
 " "" ""
+# The name of b's endpoint moves to another address of a: b resolves it
+# again once the peer has been silent (both shortened to 2 s here).
+n b "$LAB" vpn down "$work/$B.conf"
+LAB_VPN_RERESOLVE=2 n b "$LAB" vpn up "$work/$B.conf" >/dev/null
+n b busybox ping -c 1 -W 5 -q 10.6.0.1 >/dev/null
+n a ip addr add 10.97.0.5/24 dev v0
+printf '127.0.0.1 localhost\n10.97.0.5 gw.vpn.test\n' >"/etc/netns/${NS_PREFIX}b/hosts"
+i=0
+until n b "$LAB" vpn show $B | grep -q 'endpoint: 10.97.0.5:51830' || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+testing "an endpoint by name is resolved again when the peer is silent" \
+	"n b \"$LAB\" vpn show $B | grep 'endpoint:'; n b busybox ping -c 1 -W 3 -q 10.6.0.1 | grep -o '1 packets received'" \
+	"  endpoint: 10.97.0.5:51830
+1 packets received
+" "" ""
 if have wg; then
 	# wg syncconf: a file's peers become the interface's (one added, one gone)
 	n a wg showconf "$A" >"$work/sync.conf"
