@@ -66,6 +66,8 @@ struct peer {
 	struct sockaddr_storage ep;
 	socklen_t eplen;
 	char ep_name[256];		/* an Endpoint given by name, re-resolved */
+	struct in6_addr src;		/* our address the peer reached (v4-mapped for IPv4), */
+	int has_src;			/* which answers go out from: "sticky" on a multi-homed host */
 	uint8_t sent_mac1[16];		/* of our last initiation, for its cookie reply */
 	uint8_t cookie[WG_COOKIE];	/* the peer's, when it is under load */
 	uint64_t cookie_at;
@@ -110,8 +112,10 @@ struct out_batch {
 	struct sockaddr_storage addr[OUT_BATCH];
 	socklen_t addrlen[OUT_BATCH];
 	struct mmsghdr mh[OUT_BATCH];
+	struct in6_addr src[OUT_BATCH];
+	int has_src[OUT_BATCH];
 	union {
-		char b[CMSG_SPACE(sizeof(uint16_t))];
+		char b[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
 	} ctl[OUT_BATCH];
 	int n;
@@ -125,15 +129,20 @@ struct in_batch {
 	struct sockaddr_storage addr[BATCH];
 	struct mmsghdr mh[BATCH];
 	union {
-		char b[CMSG_SPACE(sizeof(int))];
+		char b[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		       CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} ctl[BATCH];
+	struct in6_addr local[BATCH];	/* the address each came to */
+	int has_local[BATCH];
 };
 
 struct wg_dev {
 	struct wg_identity me;
 	struct out_batch out;
 	struct in_batch *in;
+	struct in6_addr rx_local;	/* the address the message being read came to */
+	int rx_has_local;
 	int batching, gso, gro;
 	uint8_t tunbuf[TSO_VNET_HDR + 65536], seg[65536];	/* super-packets from TUN */
 	struct tso_gro train;					/* and to it */
@@ -477,6 +486,80 @@ packet_addr(const uint8_t *pkt, size_t n, int dst, struct ipaddr *a)
 
 static void seal_job(void *arg, int i);
 
+/* The source address cmsg for a message to `to` from src (v4-mapped for
+ * IPv4: IP_PKTINFO, which the dual-stack socket takes for mapped
+ * destinations); its space, at the start of h's control buffer. */
+static size_t
+put_src(struct msghdr *h, const struct sockaddr_storage *to, const struct in6_addr *src)
+{
+	const struct sockaddr_in6 *t6 = (const struct sockaddr_in6 *)to;
+	struct cmsghdr *c = CMSG_FIRSTHDR(h);
+
+	if (IN6_IS_ADDR_V4MAPPED(&t6->sin6_addr) != IN6_IS_ADDR_V4MAPPED(src))
+		return 0;	/* the peer moved across families: no source */
+	if (IN6_IS_ADDR_V4MAPPED(src)) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, &src->s6_addr[12], 4);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	{
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = *src;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+}
+
+static int
+src_cmsg(const struct msghdr *h)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c))
+		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) ||
+		    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO))
+			return 1;
+	return 0;
+}
+
+/* Drop the source cmsg of h (keeping UDP_SEGMENT) and the peers' sticky
+ * address to its destination. */
+static void
+forget_src(struct wg_dev *d, struct msghdr *h)
+{
+	struct cmsghdr *c = CMSG_FIRSTHDR(h);
+	size_t k, skip = CMSG_SPACE(c->cmsg_type == IP_PKTINFO && c->cmsg_level == IPPROTO_IP ?
+				    sizeof(struct in_pktinfo) : sizeof(struct in6_pktinfo));
+
+	for (k = 0; k < d->np; k++)
+		if (d->p[k].eplen == h->msg_namelen && !memcmp(&d->p[k].ep, h->msg_name, h->msg_namelen))
+			d->p[k].has_src = 0;
+	memmove(h->msg_control, (char *)h->msg_control + skip, h->msg_controllen - skip);
+	h->msg_controllen -= skip;
+	if (!h->msg_controllen)
+		h->msg_control = NULL;
+}
+
+/* The address the current message came to becomes the one p's answers
+ * leave from. */
+static void
+learn_src(struct wg_dev *d, struct peer *p)
+{
+	p->src = d->rx_local;
+	p->has_src = d->rx_has_local;
+}
+
 static void
 flush(struct wg_dev *d)
 {
@@ -495,7 +578,8 @@ flush(struct wg_dev *d)
 		/* a run: every message seg bytes but the last, which may be less */
 		while (d->gso && j < b->n && j - i < GSO_MAX && b->iov[j - 1].iov_len == seg &&
 		       b->iov[j].iov_len <= seg && total + b->iov[j].iov_len <= 65000 &&
-		       b->addrlen[j] == b->addrlen[i] && !memcmp(&b->addr[j], &b->addr[i], b->addrlen[i])) {
+		       b->addrlen[j] == b->addrlen[i] && !memcmp(&b->addr[j], &b->addr[i], b->addrlen[i]) &&
+		       b->has_src[j] == b->has_src[i] && !memcmp(&b->src[j], &b->src[i], sizeof(b->src[i]))) {
 			total += b->iov[j].iov_len;
 			j++;
 		}
@@ -504,17 +588,25 @@ flush(struct wg_dev *d)
 		h->msg_namelen = b->addrlen[i];
 		h->msg_iov = &b->iov[i];
 		h->msg_iovlen = (size_t)(j - i);
-		if (j - i > 1) {
-			struct cmsghdr *c;
-			uint16_t sz = (uint16_t)seg;
+		if (j - i > 1 || b->has_src[i]) {
+			size_t used = 0;
 
 			h->msg_control = b->ctl[m].b;
 			h->msg_controllen = sizeof(b->ctl[m].b);
-			c = CMSG_FIRSTHDR(h);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(sz));
-			memcpy(CMSG_DATA(c), &sz, sizeof(sz));
+			memset(b->ctl[m].b, 0, sizeof(b->ctl[m].b));
+			if (b->has_src[i])
+				used = put_src(h, &b->addr[i], &b->src[i]);
+			if (j - i > 1) {
+				struct cmsghdr *c = (struct cmsghdr *)(b->ctl[m].b + used);
+				uint16_t sz = (uint16_t)seg;
+
+				c->cmsg_level = SOL_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(sz));
+				memcpy(CMSG_DATA(c), &sz, sizeof(sz));
+				used += CMSG_SPACE(sizeof(sz));
+			}
+			h->msg_controllen = used;
 		}
 		m++;
 		i = j;
@@ -525,6 +617,12 @@ flush(struct wg_dev *d)
 		if (r > 0) {
 			done += r;
 			continue;
+		}
+		if (src_cmsg(&b->mh[done].msg_hdr)) {
+			/* our address the peer used is gone: from whatever the
+			 * kernel picks, this time and for that peer from now on */
+			forget_src(d, &b->mh[done].msg_hdr);
+			continue;	/* the same message again, without it */
 		}
 		if (b->mh[done].msg_hdr.msg_controllen && (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT)) {
 			/* no GSO on this path: this run one by one, none after */
@@ -554,6 +652,8 @@ out_slot(struct wg_dev *d, struct peer *p)
 
 	memcpy(&b->addr[i], &p->ep, p->eplen);
 	b->addrlen[i] = p->eplen;
+	b->src[i] = p->src;
+	b->has_src[i] = p->has_src;
 	b->iov[i].iov_base = b->buf[i];
 	p->last_sent = mono_ms();
 	return b->buf[i];
@@ -575,8 +675,33 @@ send_to(struct wg_dev *d, struct peer *p, const uint8_t *msg, size_t n)
 			flush(d);
 		return;
 	}
-	if (sendto(d->udp, msg, n, 0, (struct sockaddr *)&p->ep, p->eplen) > 0)
+	{
+		union {
+			char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { (void *)msg, n };
+		struct msghdr h;
+
+		memset(&h, 0, sizeof(h));
+		h.msg_name = &p->ep;
+		h.msg_namelen = p->eplen;
+		h.msg_iov = &iov;
+		h.msg_iovlen = 1;
+		if (p->has_src) {
+			h.msg_control = ctl.b;
+			h.msg_controllen = sizeof(ctl.b);
+			h.msg_controllen = put_src(&h, &p->ep, &p->src);
+		}
+		if (sendmsg(d->udp, &h, 0) < 0 && p->has_src) {
+			p->has_src = 0;	/* the address is gone: whatever the kernel picks */
+			h.msg_control = NULL;
+			h.msg_controllen = 0;
+			if (sendmsg(d->udp, &h, 0) < 0)
+				return;
+		}
 		p->tx += n;
+	}
 }
 
 static void
@@ -772,6 +897,7 @@ udp_message(struct wg_dev *d, uint8_t *msg, ssize_t n, struct sockaddr_storage *
 			return;
 		d->p[k].ep = from;
 		d->p[k].eplen = flen;
+		learn_src(d, &d->p[k]);
 		d->p[k].rx += (uint64_t)n;
 		new_session(&d->p[k], &s, 0);
 		d->p[k].we_initiated = 0;
@@ -786,6 +912,7 @@ udp_message(struct wg_dev *d, uint8_t *msg, ssize_t n, struct sockaddr_storage *
 				continue;
 			p->ep = from;
 			p->eplen = flen;
+			learn_src(d, p);
 			p->rx += (uint64_t)n;
 			new_session(p, &s, 1);
 			if (p->queued_len) {
@@ -844,6 +971,7 @@ opened(struct wg_dev *d, struct peer *p, struct session *ss, int j, uint8_t *msg
 	p->rx += (uint64_t)(WG_DATA_HEAD + l + WG_TAG);
 	memcpy(&p->ep, from, flen);	/* the peer roams: answer where it is now */
 	p->eplen = flen;
+	learn_src(d, p);
 	if (p->queued_len && j == 0) {
 		uint8_t q[2048];
 		size_t qn = p->queued_len;
@@ -945,6 +1073,7 @@ from_udp(struct wg_dev *d)
 		size_t len = b->mh[i].msg_len, seg = len, off;
 		struct cmsghdr *c;
 
+		b->has_local[i] = 0;
 		for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
 			if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
 				int g;
@@ -952,6 +1081,23 @@ from_udp(struct wg_dev *d)
 				memcpy(&g, CMSG_DATA(c), sizeof(g));
 				if (g > 0)
 					seg = (size_t)g;
+			} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+				   c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				memset(&b->local[i], 0, sizeof(b->local[i]));
+				b->local[i].s6_addr[10] = b->local[i].s6_addr[11] = 0xff;
+				memcpy(&b->local[i].s6_addr[12], &pi.ipi_addr, 4);	/* the destination it had */
+				b->has_local[i] = 1;
+			} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+				   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				b->local[i] = pi.ipi6_addr;
+				/* a link-local one needs its interface: leave it to the kernel */
+				b->has_local[i] = !IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr);
 			}
 		for (off = 0; off < len && d->nopen < OPEN_MAX; off += seg) {
 			struct cjob *j = &d->open[d->nopen++];
@@ -974,6 +1120,8 @@ from_udp(struct wg_dev *d)
 		struct peer *p;
 		struct session *ss;
 
+		d->rx_local = b->local[j->from];
+		d->rx_has_local = b->has_local[j->from];
 		if (j->res == -2) {
 			udp_message(d, j->msg, (ssize_t)j->len, &b->addr[j->from], b->mh[j->from].msg_hdr.msg_namelen);
 			continue;
@@ -1430,6 +1578,9 @@ wg_dev_up(struct wg_dev *d, char *err, size_t errlen)
 
 		/* trains of datagrams in one receive, where the kernel can */
 		d->gro = setsockopt(d->udp, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+		/* the address each datagram came to, so that answers leave from it */
+		setsockopt(d->udp, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+		setsockopt(d->udp, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
 		d->gso = 1;	/* until a send says otherwise */
 	}
 	d->in = malloc(sizeof(*d->in));

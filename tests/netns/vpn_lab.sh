@@ -174,6 +174,11 @@ testing "an endpoint by name is resolved again when the peer is silent" \
 	"  endpoint: 10.97.0.5:51830
 1 packets received
 " "" ""
+testing "a answers from the address b reached (10.97.0.5, not its first), so b's endpoint stays" \
+	"n b busybox ping -c 2 -W 3 -q 10.6.0.1 | grep -o '2 packets received'; n b \"$LAB\" vpn show $B | grep 'endpoint:'" \
+	"2 packets received
+  endpoint: 10.97.0.5:51830
+" "" ""
 if have wg; then
 	# wg syncconf: a file's peers become the interface's (one added, one gone)
 	n a wg showconf "$A" >"$work/sync.conf"
