@@ -4,6 +4,7 @@
  *
  *   router  ra 10.70.1.1 ---- eth0 10.70.1.2  alpha  lab0 192.168.0.1 -- web .2
  *           rb 10.70.2.1 ---- eth0 10.70.2.2  beta
+ *           wan0 198.51.100.1 -- eth0 198.51.100.2  wan (an uplink's side, no machine)
  *   alpha wgdemo 10.99.0.1 ==== wgdemo 10.99.0.2 beta (lab vpn, step 7)
  */
 #include <arpa/inet.h>
@@ -338,9 +339,13 @@ dns_probe(void *arg, int fd)
 		const struct dns_rr *rr = dns_msg_section(&m, 1, i);
 		struct buf t = BUF_INIT;
 
+		uint8_t rd[1024];
+		size_t rdl;
+
 		if (!rr || rr->type != q->type)
 			continue;
-		if (dns_rdata_to_text(rr->type, ans + rr->rdoff, rr->rdlen, &t) == 0)
+		if (dns_rdata_unpack(rr->type, ans, (size_t)len, rr->rdoff, rr->rdlen, rd, sizeof(rd), &rdl) == 0 &&
+		    dns_rdata_to_text(rr->type, rd, rdl, &t) == 0)
 			dprintf(fd, "%s%s", got++ ? " " : "", buf_cstr(&t));
 		buf_free(&t);
 	}
@@ -578,6 +583,9 @@ step_machines(struct demo *d, struct demo_step *s)
 
 	if (access("/usr/sbin/sshd", X_OK) < 0)
 		return sfail(s, "/usr/sbin/sshd is missing (apt-get install openssh-server; make demo does)");
+	/* the uplink side of the router: a namespace without a machine in it */
+	if (netns_add(DEMO_NS_PREFIX "wan") < 0)
+		return sfail(s, "namespace " DEMO_NS_PREFIX "wan: %s", strerror(errno));
 	for (i = 0; i < NM; i++) {
 		char ns[64];
 
@@ -610,14 +618,21 @@ step_machines(struct demo *d, struct demo_step *s)
 		 "--netns " DEMO_NS_PREFIX "beta link set eth0 up\n"
 		 "--netns " DEMO_NS_PREFIX "alpha route add default via 10.70.1.1\n"
 		 "--netns " DEMO_NS_PREFIX "beta route add default via 10.70.2.1\n"
-		 "--netns " DEMO_NS_PREFIX "router route add 192.168.0.0/24 via 10.70.1.2\n");
+		 "--netns " DEMO_NS_PREFIX "router route add 192.168.0.0/24 via 10.70.1.2\n"
+		 "--netns " DEMO_NS_PREFIX "wan link set lo up\n"
+		 "--netns " DEMO_NS_PREFIX "router link add wan0 type veth peer eth0 netns " DEMO_NS_PREFIX "wan up\n"
+		 "--netns " DEMO_NS_PREFIX "router addr add 198.51.100.1/24 dev wan0\n"
+		 "--netns " DEMO_NS_PREFIX "wan addr add 198.51.100.2/24 dev eth0\n"
+		 "--netns " DEMO_NS_PREFIX "wan link set eth0 up\n");
 	snprintf(p, sizeof(p), "%s/net.batch", d->dir);
 	if (fs_write_atomic(p, batch.data, batch.len, 0644) < 0 ||
 	    hrun(LAB("net", "-b", p), &out) != 0) {
 		sfail(s, "wiring: %s", last_line(&out));
 		goto out;
 	}
-	kv(s, "wires", 0, "router ra 10.70.1.1 - alpha eth0 10.70.1.2; router rb 10.70.2.1 - beta eth0 10.70.2.2");
+	kv(s, "wires", 0,
+	   "router ra 10.70.1.1 - alpha eth0 10.70.1.2; router rb 10.70.2.1 - beta eth0 10.70.2.2; "
+	   "router wan0 198.51.100.1 - " DEMO_NS_PREFIX "wan eth0 198.51.100.2");
 	/* alpha's /var/lib/lab: btrfs, for copy-on-write guests and snapshots */
 	snprintf(p, sizeof(p), "%s/alpha/lab.btrfs", d->dir);
 	{
@@ -1111,7 +1126,13 @@ step_reach(struct demo *d, struct demo_step *s)
 		sfail(s, "beta: no default route through the router: %s", last_line(&tr));
 		goto out;
 	}
-	kv(s, "path", 0, "beta -> router 10.70.2.1 -> alpha 10.70.1.2 -> lab0 -> web");
+	/* and the router's port forward, from its uplink side */
+	if (http_get("wan", "198.51.100.1", 8080, 5000, &o) < 0 || strcmp(buf_cstr(&o), WEB_PAGE)) {
+		sfail(s, "wan: GET http://198.51.100.1:8080/ (the router's forward): %s", buf_cstr(&o));
+		goto out;
+	}
+	kv(s, "forwarded", 0, "%s", buf_cstr(&o));
+	kv(s, "path", 0, "beta -> router 10.70.2.1 -> alpha 10.70.1.2 -> lab0 -> web; wan -> router:8080 -> web:80");
 	rc = 0;
 out:
 	buf_free(&o);
@@ -1312,7 +1333,7 @@ static const struct {
 	{ "dns", "each serves its zone; router delegates", step_dns },
 	{ "firewall", "router: masquerade, port forward", step_firewall },
 	{ "web", "alpha: container web (busybox httpd), in DNS", step_web },
-	{ "reach", "beta: resolve web, GET through the router", step_reach },
+	{ "reach", "beta: resolve web, GET it; wan: router's :8080", step_reach },
 	{ "vpn", "alpha <-> beta lab vpn, GET through it", step_vpn },
 	{ "snapshot", "web's root: snapshot, change, rollback", step_snap },
 	{ "redeploy", "one file changed: one sent, one reloaded", step_redeploy },
@@ -1342,8 +1363,12 @@ demo_run(struct demo *d)
 			d->progress(d, s);
 		t0 = now_ms();
 		rc = steps[i].fn(d, s);
-		if (rc == 0 && *d->stop)
-			rc = sfail(s, "interrupted");
+		if (*d->stop) {
+			char was[sizeof(s->err)];
+
+			str_copy(was, s->err, sizeof(was));
+			rc = sfail(s, "interrupted%s%.500s", was[0] ? ": " : "", was);
+		}
 		s->ms = now_ms() - t0;
 		s->ran = 1;
 		s->ok = rc == 0;
@@ -1406,8 +1431,8 @@ sweep(const dev_t *dev, const ino_t *ino, int n, int sig, struct buf *log)
 int
 demo_down(const char *dir, struct buf *log)
 {
-	dev_t dev[2 * NM];
-	ino_t ino[2 * NM];
+	dev_t dev[2 * NM + 1];
+	ino_t ino[2 * NM + 1];
 	int n = 0, i, rc = 0, t;
 	char p[800];
 	struct stat st;
@@ -1438,6 +1463,10 @@ demo_down(const char *dir, struct buf *log)
 			ino[n++] = st.st_ino;
 		}
 	}
+	if (ns_ino(NETNS_RUN_DIR "/" DEMO_NS_PREFIX "wan", &st) == 0) {
+		dev[n] = st.st_dev;
+		ino[n++] = st.st_ino;
+	}
 	if (n) {
 		int k = sweep(dev, ino, n, SIGTERM, log);
 
@@ -1451,10 +1480,10 @@ demo_down(const char *dir, struct buf *log)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 	}
-	for (i = 0; i < NM; i++) {
+	for (i = 0; i <= NM; i++) {
 		char ns[64];
 
-		snprintf(ns, sizeof(ns), DEMO_NS_PREFIX "%s", machines[i]);
+		snprintf(ns, sizeof(ns), DEMO_NS_PREFIX "%s", i < NM ? machines[i] : "wan");
 		if (netns_del(ns) == 0)
 			buf_addf(log, "deleted namespace %s (its links, routes and firewall with it)\n", ns);
 		else if (errno != ENOENT) {
