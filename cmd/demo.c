@@ -17,38 +17,38 @@
 #include "json.h"
 
 const char demo_usage[] =
-	"usage: lab demo [--json] [--keep] [--dir DIR] [-v]\n"
-	"       lab demo --down [--dir DIR]\n"
-	"       lab demo exec MACHINE [CMD...]\n"
-	"\n"
-	"Build a home cloud on this machine and check each step's real outcome:\n"
-	"  1 machines  router, alpha, beta: network namespaces " DEMO_NS_PREFIX "NAME, wired\n"
-	"              router<->alpha, router<->beta, each with its root folder and\n"
-	"              an OpenSSH sshd (openssh-server)\n"
-	"  2 deploy    lab deploy sends the demo inventory (embedded-layers/demo) to\n"
-	"              all three over SSH: lab installs itself, lays down dns,\n"
-	"              firewall, vpn and snapshot configuration; a hook starts lab dns\n"
-	"              and applies the firewall (the machines have no systemd)\n"
-	"  3 dns       each machine serves its zone; router delegates alpha and beta\n"
-	"  4 firewall  router: masquerade for the lans, a port forward to web\n"
-	"  5 web       alpha: a container web (busybox httpd, busybox-static) on a\n"
-	"              btrfs store, named web.lab0.alpha.home.arpa\n"
-	"  6 reach     beta resolves web and GETs its page through the router; from\n"
-	"              the router's uplink side (namespace " DEMO_NS_PREFIX "wan), its port\n"
-	"              8080 forwards to web\n"
-	"  7 vpn       alpha and beta bring up lab vpn; the same GET goes through it\n"
-	"  8 snapshot  web's root: snapshot, change the page, roll back: old page\n"
-	"  9 redeploy  one inventory file changes: one file sent, one service reloaded\n"
-	"then a summary. Everything lives in DIR (default " DEMO_DIR ") and in the\n"
-	"namespaces; it is all removed at the end, on a failure, and on SIGINT or\n"
-	"SIGTERM, unless --keep.\n"
-	"\n"
-	"  --json     the report as JSON (each step: name, ok, ms, evidence)\n"
-	"  --keep     leave it running (explore with lab demo exec MACHINE)\n"
-	"  --down     remove what a --keep left\n"
-	"  exec       a shell (or CMD) inside MACHINE: its network and mount\n"
-	"             namespaces, where its root folder is /usr/local, /var/lib, /run\n"
-	"  -v         print each step's evidence as it happens\n";
+    "usage: lab demo [--json] [--keep] [--dir DIR] [-v]\n"
+    "       lab demo --down [--dir DIR]\n"
+    "       lab demo exec MACHINE [CMD...]\n"
+    "\n"
+    "Build a home cloud on this machine and check each step's real outcome:\n"
+    "  1 machines  router, alpha, beta: network namespaces " DEMO_NS_PREFIX "NAME, wired\n"
+    "              router<->alpha, router<->beta, each with its root folder and\n"
+    "              an OpenSSH sshd (openssh-server)\n"
+    "  2 deploy    lab deploy sends the demo inventory (embedded-layers/demo) to\n"
+    "              all three over SSH: lab installs itself, lays down dns,\n"
+    "              firewall, vpn and snapshot configuration; a hook starts lab dns\n"
+    "              and applies the firewall (the machines have no systemd)\n"
+    "  3 dns       each machine serves its zone; router delegates alpha and beta\n"
+    "  4 firewall  router: masquerade for the lans, a port forward to web\n"
+    "  5 web       alpha: a container web (busybox httpd, busybox-static) on a\n"
+    "              btrfs store, named web.lab0.alpha.home.arpa\n"
+    "  6 reach     beta resolves web and GETs its page through the router; from\n"
+    "              the router's uplink side (namespace " DEMO_NS_PREFIX "wan), its port\n"
+    "              8080 forwards to web\n"
+    "  7 vpn       alpha and beta bring up lab vpn; the same GET goes through it\n"
+    "  8 snapshot  web's root: snapshot, change the page, roll back: old page\n"
+    "  9 redeploy  one inventory file changes: one file sent, one service reloaded\n"
+    "then a summary. Everything lives in DIR (default " DEMO_DIR ") and in the\n"
+    "namespaces; it is all removed at the end, on a failure, and on SIGINT or\n"
+    "SIGTERM, unless --keep.\n"
+    "\n"
+    "  --json     the report as JSON (each step: name, ok, ms, evidence)\n"
+    "  --keep     leave it running (explore with lab demo exec MACHINE)\n"
+    "  --down     remove what a --keep left\n"
+    "  exec       a shell (or CMD) inside MACHINE: its network and mount\n"
+    "             namespaces, where its root folder is /usr/local, /var/lib, /run\n"
+    "  -v         print each step's evidence as it happens\n";
 
 static volatile sig_atomic_t stopped;
 static int verbose, json_out;
@@ -122,6 +122,8 @@ report_json(const struct demo *d, int ok, const char *dir, int kept, const struc
 		json_bool(&w, s->ok);
 		json_key(&w, "ms");
 		json_uint(&w, s->ms);
+		json_key(&w, "where");
+		json_str(&w, s->where);
 		if (s->err[0]) {
 			json_key(&w, "error");
 			json_str(&w, s->err);
@@ -156,18 +158,17 @@ summary(const struct demo *d, const char *dir, int kept)
 	printf("\n%-3s %-9s %-5s %8s  %s\n", "", "step", "", "ms", "where it lives");
 	for (i = 0; i < d->nstep; i++) {
 		const struct demo_step *s = &d->step[i];
-		const char *where = s->nkv ? s->kv[s->nkv - 1].val : "";
-		char w[90];
+		const char *w = s->where;
 
 		total += s->ms;
-		str_copy(w, where, sizeof(w));
-		w[strcspn(w, "\n")] = '\0';
 		printf("%-3d %-9s %-5s %8llu  %s\n", i + 1, s->name, s->ok ? "ok" : "FAIL",
 		       (unsigned long long)s->ms, w);
 	}
-	printf("%-3s %-9s %-5s %8llu\n", "", "total", "", (unsigned long long)total);
+	printf("%-3s %-9s %-5s %8llu  (DIR: %s)\n", "", "total", "", (unsigned long long)total,
+	       dir);
 	if (kept)
-		printf("\nLeft running (work folder %s, namespaces " DEMO_NS_PREFIX "router, -alpha, -beta):\n"
+		printf("\nLeft running (work folder %s, namespaces " DEMO_NS_PREFIX
+		       "router, -alpha, -beta):\n"
 		       "  lab demo exec alpha lab vm ls        the guest\n"
 		       "  lab demo exec beta wget -qO- http://192.168.0.2/\n"
 		       "  lab net ns exec " DEMO_NS_PREFIX "router lab net fw show\n"
@@ -189,7 +190,7 @@ demo_exec_main(const char *dir, int argc, char **argv)
 	snprintf(pidns, sizeof(pidns), "/proc/%d/ns/net", (int)pid);
 	snprintf(mnt, sizeof(mnt), "/proc/%d/ns/mnt", (int)pid);
 	{
-		char *sh[] = { "/bin/sh", NULL };
+		char *sh[] = {"/bin/sh", NULL};
 		char **cmd = argc > 2 ? argv + 2 : sh;
 		int nfd = xopen(pidns, O_RDONLY, 0), mfd = xopen(mnt, O_RDONLY, 0);
 
@@ -197,7 +198,10 @@ demo_exec_main(const char *dir, int argc, char **argv)
 			die_errno("entering %s", argv[1]);
 		if (chdir("/") < 0)
 			die_errno("/");
-		setenv("PATH", "/usr/local/libexec:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+		setenv("PATH",
+		       "/usr/local/libexec:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/"
+		       "sbin:/bin",
+		       1);
 		execvp(cmd[0], cmd);
 		die_errno("%s", cmd[0]);
 	}
@@ -229,8 +233,9 @@ demo_main(int argc, char **argv)
 		else
 			die_usage("unknown argument %s", argv[i]);
 	}
-	if (dir[0] != '/' || strspn(dir, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") !=
-				   strlen(dir))
+	if (dir[0] != '/' ||
+	    strspn(dir, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") !=
+		strlen(dir))
 		die_usage("--dir %s: an absolute path of letters, digits, / . _ -", dir);
 	if (geteuid() != 0)
 		die("needs root (namespaces, mounts, sshd)");
@@ -264,7 +269,7 @@ demo_main(int argc, char **argv)
 	rc = demo_run(&d);
 	if (stopped && !json_out)
 		printf("\ninterrupted: removing everything\n");
-	k = keep && !stopped;	/* a failed step is left to look at, too */
+	k = keep && !stopped; /* a failed step is left to look at, too */
 	if (!k && demo_down(dir, &down) < 0) {
 		fprintf(stderr, "lab demo: cleanup incomplete:\n%s", buf_cstr(&down));
 		rc = -1;
@@ -274,7 +279,9 @@ demo_main(int argc, char **argv)
 	else {
 		summary(&d, dir, k);
 		if (!k)
-			printf("\nremoved: namespaces " DEMO_NS_PREFIX "*, their processes and mounts, %s\n", dir);
+			printf("\nremoved: namespaces " DEMO_NS_PREFIX
+			       "*, their processes and mounts, %s\n",
+			       dir);
 	}
 	buf_free(&down);
 	if (stopped)

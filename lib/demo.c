@@ -34,8 +34,8 @@
 #include "netns.h"
 #include "spawn.h"
 
-static const char *const machines[] = { "router", "alpha", "beta" };
-static const char *const addrs[] = { "10.70.1.1", "10.70.1.2", "10.70.2.2" };
+static const char *const machines[] = {"router", "alpha", "beta"};
+static const char *const addrs[] = {"10.70.1.1", "10.70.1.2", "10.70.2.2"};
 #define NM 3
 #define WEB_PAGE "web on alpha: version 1\n"
 #define WEB_PAGE2 "web on alpha: changed after the snapshot\n"
@@ -63,13 +63,12 @@ now_ms(void)
 static void
 sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
 }
 
-static void
-kv(struct demo_step *s, const char *key, int num, const char *fmt, ...)
+static void kv(struct demo_step *s, const char *key, int num, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void
 kv(struct demo_step *s, const char *key, int num, const char *fmt, ...)
@@ -87,8 +86,7 @@ kv(struct demo_step *s, const char *key, int num, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-sfail(struct demo_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int sfail(struct demo_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int
 sfail(struct demo_step *s, const char *fmt, ...)
 {
@@ -115,9 +113,8 @@ last_line(struct buf *b)
 /* ---- running things inside a machine ---- */
 
 static char *const clean_env[] = {
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C",
-	NULL
-};
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C",
+    NULL};
 
 pid_t
 demo_machine_pid(const char *dir, const char *machine)
@@ -255,8 +252,8 @@ nsrun(const char *machine, int (*fn)(void *arg, int fd), void *arg, struct buf *
 }
 
 /* argv of this lab: "lab", then the words */
-#define LAB(...) ((char *const[]){ (char *)d->self, __VA_ARGS__, NULL })
-#define MLAB(...) ((char *const[]){ "/usr/local/libexec/lab", __VA_ARGS__, NULL })
+#define LAB(...) ((char *const[]){(char *)d->self, __VA_ARGS__, NULL})
+#define MLAB(...) ((char *const[]){"/usr/local/libexec/lab", __VA_ARGS__, NULL})
 
 /* A program on the host, not inside a machine. */
 static int
@@ -319,7 +316,7 @@ dns_probe(void *arg, int fd)
 		return 2;
 	}
 	dns_w_init(&w, qb, sizeof(qb), sizeof(qb));
-	dns_w_header(&w, (uint16_t)getpid(), 0x0100);	/* RD */
+	dns_w_header(&w, (uint16_t)getpid(), 0x0100); /* RD */
 	dns_w_question(&w, &n, q->type, 1);
 	if ((len = dns_client_exchange(&cl, qb, dns_w_finish(&w), ans, sizeof(ans), 0)) < 0) {
 		dprintf(fd, "%s", cl.err);
@@ -344,7 +341,8 @@ dns_probe(void *arg, int fd)
 
 		if (!rr || rr->type != q->type)
 			continue;
-		if (dns_rdata_unpack(rr->type, ans, (size_t)len, rr->rdoff, rr->rdlen, rd, sizeof(rd), &rdl) == 0 &&
+		if (dns_rdata_unpack(rr->type, ans, (size_t)len, rr->rdoff, rr->rdlen, rd,
+				     sizeof(rd), &rdl) == 0 &&
 		    dns_rdata_to_text(rr->type, rd, rdl, &t) == 0)
 			dprintf(fd, "%s%s", got++ ? " " : "", buf_cstr(&t));
 		buf_free(&t);
@@ -362,7 +360,7 @@ static int
 dns_ask(const char *machine, const char *server, const char *name, uint16_t type, int ms,
 	struct buf *out)
 {
-	struct dnsq q = { server, name, type };
+	struct dnsq q = {server, name, type};
 	uint64_t end = now_ms() + (uint64_t)ms;
 	int rc;
 
@@ -377,7 +375,7 @@ dns_ask(const char *machine, const char *server, const char *name, uint16_t type
 struct tcpq {
 	const char *addr;
 	int port;
-	const char *send;	/* NULL: read one line (a banner) */
+	const char *send; /* NULL: read one line (a banner) */
 };
 
 static int
@@ -385,7 +383,7 @@ tcp_probe(void *arg, int fd)
 {
 	struct tcpq *q = arg;
 	struct sockaddr_in sa;
-	struct timeval tv = { 3, 0 };
+	struct timeval tv = {3, 0};
 	struct buf b = BUF_INIT;
 	char chunk[4096];
 	ssize_t n;
@@ -437,7 +435,7 @@ static int
 http_get(const char *machine, const char *addr, int port, int ms, struct buf *out)
 {
 	char req[200];
-	struct tcpq q = { addr, port, req };
+	struct tcpq q = {addr, port, req};
 	uint64_t end = now_ms() + (uint64_t)ms;
 	int rc;
 
@@ -527,7 +525,7 @@ machine_child(const char *dir, int i, int logfd)
 {
 	const char *m = machines[i];
 	char root[600], src[800], cfg[800];
-	static const char *const binds[] = { "usr/local", "var/lib", "run", "root" };
+	static const char *const binds[] = {"usr/local", "var/lib", "run", "root"};
 	size_t k;
 
 	snprintf(root, sizeof(root), "%s/%s/root", dir, m);
@@ -575,14 +573,16 @@ machine_child(const char *dir, int i, int logfd)
 static int
 step_machines(struct demo *d, struct demo_step *s)
 {
-	static const char *const sub[] = { "usr/local", "var/lib/lab", "run/sshd", "root" };
+	static const char *const sub[] = {"usr/local", "var/lib/lab", "run/sshd", "root"};
 	char p[800], q[1000], conf[2000];
 	struct buf out = BUF_INIT, batch = BUF_INIT;
 	size_t k;
 	int i, rc = -1;
 
 	if (access("/usr/sbin/sshd", X_OK) < 0)
-		return sfail(s, "/usr/sbin/sshd is missing (apt-get install openssh-server; make demo does)");
+		return sfail(
+		    s,
+		    "/usr/sbin/sshd is missing (apt-get install openssh-server; make demo does)");
 	/* the uplink side of the router: a namespace without a machine in it */
 	if (netns_add(DEMO_NS_PREFIX "wan") < 0)
 		return sfail(s, "namespace " DEMO_NS_PREFIX "wan: %s", strerror(errno));
@@ -604,26 +604,28 @@ step_machines(struct demo *d, struct demo_step *s)
 		}
 	}
 	/* the wires and routes, in one lab net process */
-	buf_addf(&batch,
-		 "--netns " DEMO_NS_PREFIX "router link set lo up\n"
-		 "--netns " DEMO_NS_PREFIX "alpha link set lo up\n"
-		 "--netns " DEMO_NS_PREFIX "beta link set lo up\n"
-		 "--netns " DEMO_NS_PREFIX "router link add ra type veth peer eth0 netns " DEMO_NS_PREFIX "alpha up\n"
-		 "--netns " DEMO_NS_PREFIX "router link add rb type veth peer eth0 netns " DEMO_NS_PREFIX "beta up\n"
-		 "--netns " DEMO_NS_PREFIX "router addr add 10.70.1.1/24 dev ra\n"
-		 "--netns " DEMO_NS_PREFIX "router addr add 10.70.2.1/24 dev rb\n"
-		 "--netns " DEMO_NS_PREFIX "alpha addr add 10.70.1.2/24 dev eth0\n"
-		 "--netns " DEMO_NS_PREFIX "alpha link set eth0 up\n"
-		 "--netns " DEMO_NS_PREFIX "beta addr add 10.70.2.2/24 dev eth0\n"
-		 "--netns " DEMO_NS_PREFIX "beta link set eth0 up\n"
-		 "--netns " DEMO_NS_PREFIX "alpha route add default via 10.70.1.1\n"
-		 "--netns " DEMO_NS_PREFIX "beta route add default via 10.70.2.1\n"
-		 "--netns " DEMO_NS_PREFIX "router route add 192.168.0.0/24 via 10.70.1.2\n"
-		 "--netns " DEMO_NS_PREFIX "wan link set lo up\n"
-		 "--netns " DEMO_NS_PREFIX "router link add wan0 type veth peer eth0 netns " DEMO_NS_PREFIX "wan up\n"
-		 "--netns " DEMO_NS_PREFIX "router addr add 198.51.100.1/24 dev wan0\n"
-		 "--netns " DEMO_NS_PREFIX "wan addr add 198.51.100.2/24 dev eth0\n"
-		 "--netns " DEMO_NS_PREFIX "wan link set eth0 up\n");
+	buf_addf(&batch, "--netns " DEMO_NS_PREFIX "router link set lo up\n"
+			 "--netns " DEMO_NS_PREFIX "alpha link set lo up\n"
+			 "--netns " DEMO_NS_PREFIX "beta link set lo up\n"
+			 "--netns " DEMO_NS_PREFIX
+			 "router link add ra type veth peer eth0 netns " DEMO_NS_PREFIX "alpha up\n"
+			 "--netns " DEMO_NS_PREFIX
+			 "router link add rb type veth peer eth0 netns " DEMO_NS_PREFIX "beta up\n"
+			 "--netns " DEMO_NS_PREFIX "router addr add 10.70.1.1/24 dev ra\n"
+			 "--netns " DEMO_NS_PREFIX "router addr add 10.70.2.1/24 dev rb\n"
+			 "--netns " DEMO_NS_PREFIX "alpha addr add 10.70.1.2/24 dev eth0\n"
+			 "--netns " DEMO_NS_PREFIX "alpha link set eth0 up\n"
+			 "--netns " DEMO_NS_PREFIX "beta addr add 10.70.2.2/24 dev eth0\n"
+			 "--netns " DEMO_NS_PREFIX "beta link set eth0 up\n"
+			 "--netns " DEMO_NS_PREFIX "alpha route add default via 10.70.1.1\n"
+			 "--netns " DEMO_NS_PREFIX "beta route add default via 10.70.2.1\n"
+			 "--netns " DEMO_NS_PREFIX "router route add 192.168.0.0/24 via 10.70.1.2\n"
+			 "--netns " DEMO_NS_PREFIX "wan link set lo up\n"
+			 "--netns " DEMO_NS_PREFIX
+			 "router link add wan0 type veth peer eth0 netns " DEMO_NS_PREFIX "wan up\n"
+			 "--netns " DEMO_NS_PREFIX "router addr add 198.51.100.1/24 dev wan0\n"
+			 "--netns " DEMO_NS_PREFIX "wan addr add 198.51.100.2/24 dev eth0\n"
+			 "--netns " DEMO_NS_PREFIX "wan link set eth0 up\n");
 	snprintf(p, sizeof(p), "%s/net.batch", d->dir);
 	if (fs_write_atomic(p, batch.data, batch.len, 0644) < 0 ||
 	    hrun(LAB("net", "-b", p), &out) != 0) {
@@ -647,7 +649,7 @@ step_machines(struct demo *d, struct demo_step *s)
 		close(fd);
 	}
 	buf_reset(&out);
-	if (hrun((char *const[]){ "mkfs.btrfs", "-q", p, NULL }, &out) != 0) {
+	if (hrun((char *const[]){"mkfs.btrfs", "-q", p, NULL}, &out) != 0) {
 		sfail(s, "mkfs.btrfs (btrfs-progs): %s", last_line(&out));
 		goto out;
 	}
@@ -656,7 +658,8 @@ step_machines(struct demo *d, struct demo_step *s)
 	fs_mkdir_p(p, 0700);
 	snprintf(p, sizeof(p), "%s/ssh/id", d->dir);
 	buf_reset(&out);
-	if (hrun((char *const[]){ "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lab-demo", "-f", p, NULL },
+	if (hrun((char *const[]){"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lab-demo",
+				 "-f", p, NULL},
 		 &out) != 0) {
 		sfail(s, "ssh-keygen: %s", last_line(&out));
 		goto out;
@@ -669,7 +672,9 @@ step_machines(struct demo *d, struct demo_step *s)
 
 		snprintf(p, sizeof(p), "%s/%s/hostkey", d->dir, m);
 		buf_reset(&out);
-		if (hrun((char *const[]){ "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", p, NULL }, &out) != 0) {
+		if (hrun((char *const[]){"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", p,
+					 NULL},
+			 &out) != 0) {
 			sfail(s, "ssh-keygen: %s", last_line(&out));
 			goto out;
 		}
@@ -706,19 +711,20 @@ step_machines(struct demo *d, struct demo_step *s)
 	}
 	/* each answers with OpenSSH's banner */
 	for (i = 0; i < NM; i++) {
-		struct tcpq t = { addrs[i], 22, NULL };
+		struct tcpq t = {addrs[i], 22, NULL};
 		uint64_t end = now_ms() + 10000;
 
 		for (;;) {
 			buf_reset(&out);
-			if (nsrun(machines[i], tcp_probe, &t, &out) == 0 && str_has_prefix(buf_cstr(&out), "SSH-2.0-"))
+			if (nsrun(machines[i], tcp_probe, &t, &out) == 0 &&
+			    str_has_prefix(buf_cstr(&out), "SSH-2.0-"))
 				break;
 			if (now_ms() > end || *d->stop) {
 				snprintf(p, sizeof(p), "%s/%s/sshd.log", d->dir, machines[i]);
 				buf_reset(&batch);
 				fs_read_file(p, &batch, 4096);
-				sfail(s, "%s: no sshd on %s:22 (%s) %s", machines[i], addrs[i], buf_cstr(&out),
-				      last_line(&batch));
+				sfail(s, "%s: no sshd on %s:22 (%s) %s", machines[i], addrs[i],
+				      buf_cstr(&out), last_line(&batch));
 				goto out;
 			}
 			sleep_ms(100);
@@ -754,7 +760,7 @@ keygen(struct demo *d, char priv[64], char pub[64])
 		char cmd[900];
 
 		snprintf(cmd, sizeof(cmd), "'%s' vpn pubkey < '%s'", d->self, p);
-		if (hrun((char *const[]){ "/bin/sh", "-c", cmd, NULL }, &o) != 0 || o.len < 44)
+		if (hrun((char *const[]){"/bin/sh", "-c", cmd, NULL}, &o) != 0 || o.len < 44)
 			goto out;
 	}
 	memcpy(pub, o.data, 44);
@@ -776,13 +782,14 @@ write_inventory(struct demo *d, struct demo_step *s)
 	snprintf(inv, sizeof(inv), "%s/inventory", d->dir);
 	if (write_embedded(inv) < 0)
 		return sfail(s, "%s: %s", inv, strerror(errno));
-	buf_addf(&b,
-		 "# written by lab demo: the machines of this run\n"
-		 "[defaults]\nuser = root\nidentity = %s/ssh/id\nknown-hosts = %s/ssh/known_hosts\n",
-		 d->dir, d->dir);
+	buf_addf(
+	    &b,
+	    "# written by lab demo: the machines of this run\n"
+	    "[defaults]\nuser = root\nidentity = %s/ssh/id\nknown-hosts = %s/ssh/known_hosts\n",
+	    d->dir, d->dir);
 	for (i = 0; i < NM; i++)
-		buf_addf(&b, "\n[machine %s]\nhost = %s\nroot = %s/%s/root\n", machines[i], addrs[i], d->dir,
-			 machines[i]);
+		buf_addf(&b, "\n[machine %s]\nhost = %s\nroot = %s/%s/root\n", machines[i],
+			 addrs[i], d->dir, machines[i]);
 	snprintf(p, sizeof(p), "%s/inventory", inv);
 	if (fs_write_atomic(p, b.data, b.len, 0644) < 0) {
 		sfail(s, "%s: %s", p, strerror(errno));
@@ -876,12 +883,18 @@ deploy(struct demo *d, struct demo_step *s, struct deployed *r)
 					r->units++;
 				u += strcspn(u, " ");
 			}
-			snprintf(r->unitlist + strlen(r->unitlist), sizeof(r->unitlist) - strlen(r->unitlist),
-				 "%s%s:%s", r->unitlist[0] ? " " : "", name, units);
+			snprintf(r->unitlist + strlen(r->unitlist),
+				 sizeof(r->unitlist) - strlen(r->unitlist), "%s%s:%s",
+				 r->unitlist[0] ? " " : "", name, units);
 		}
 		kv(s, name ? name : "?", 0, "generation %lld, %lld files sent, %lld ms%s%s",
-		   (long long)({ int64_t g = 0; json_get_int(m, "generation", &g); g; }), (long long)sent,
-		   (long long)ms, units && *units ? ", units " : "", units ? units : "");
+		   (long long)({
+			   int64_t g = 0;
+			   json_get_int(m, "generation", &g);
+			   g;
+		   }),
+		   (long long)sent, (long long)ms, units && *units ? ", units " : "",
+		   units ? units : "");
 	}
 	rc = 0;
 out:
@@ -897,8 +910,8 @@ same_file(const char *a, const char *b)
 	struct buf x = BUF_INIT, y = BUF_INIT;
 	int same;
 
-	same = fs_read_file(a, &x, 64 << 20) == 0 && fs_read_file(b, &y, 64 << 20) == 0 && x.len == y.len &&
-	       memcmp(x.data, y.data, x.len) == 0;
+	same = fs_read_file(a, &x, 64 << 20) == 0 && fs_read_file(b, &y, 64 << 20) == 0 &&
+	       x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
 	buf_free(&x);
 	buf_free(&y);
 	return same;
@@ -941,7 +954,8 @@ step_dns(struct demo *d, struct demo_step *s)
 		else
 			snprintf(name, sizeof(name), "%s.home.arpa", machines[i]);
 		if (dns_ask(machines[i], addrs[i], name, 6, 10000, &o) < 0) {
-			sfail(s, "%s: its lab dns does not answer for %s: %s", machines[i], name, buf_cstr(&o));
+			sfail(s, "%s: its lab dns does not answer for %s: %s", machines[i], name,
+			      buf_cstr(&o));
 			goto out;
 		}
 		kv(s, machines[i], 0, "%s SOA %s", name, buf_cstr(&o));
@@ -988,9 +1002,10 @@ out:
 static int
 busybox_image(struct demo *d, const char *img, struct demo_step *s)
 {
-	static const char *const dirs[] = { "bin", "sbin", "etc", "www", "tmp", "proc", "sys", "dev", "run", "root" };
+	static const char *const dirs[] = {"bin",  "sbin", "etc", "www", "tmp",
+					   "proc", "sys",  "dev", "run", "root"};
 	const char *bb = NULL;
-	static const char *const cand[] = { "/bin/busybox", "/usr/bin/busybox" };
+	static const char *const cand[] = {"/bin/busybox", "/usr/bin/busybox"};
 	char p[900];
 	struct buf b = BUF_INIT;
 	size_t i;
@@ -1009,9 +1024,10 @@ busybox_image(struct demo *d, const char *img, struct demo_step *s)
 	chmod(p, 01777);
 	if (fs_read_file(bb, &b, 8 << 20) < 0)
 		return sfail(s, "%s: %s", bb, strerror(errno));
-	if (b.len < 20 || memcmp(b.data + 16, "\x02\x00", 2)) {	/* ET_EXEC: static */
+	if (b.len < 20 || memcmp(b.data + 16, "\x02\x00", 2)) { /* ET_EXEC: static */
 		buf_free(&b);
-		return sfail(s, "%s is not the static busybox (apt-get install busybox-static)", bb);
+		return sfail(s, "%s is not the static busybox (apt-get install busybox-static)",
+			     bb);
 	}
 	snprintf(p, sizeof(p), "%s/bin/busybox", img);
 	i = fs_write_atomic(p, b.data, b.len, 0755) < 0;
@@ -1030,7 +1046,10 @@ busybox_image(struct demo *d, const char *img, struct demo_step *s)
 	if (symlink("/bin/busybox", p) < 0)
 		return sfail(s, "%s: %s", p, strerror(errno));
 	snprintf(p, sizeof(p), "%s/etc/inittab", img);
-	put(p, "::sysinit:/bin/busybox echo web booted\n::respawn:/bin/busybox httpd -f -p 80 -h /www\n", 0644);
+	put(p,
+	    "::sysinit:/bin/busybox echo web booted\n::respawn:/bin/busybox httpd -f -p 80 -h "
+	    "/www\n",
+	    0644);
 	snprintf(p, sizeof(p), "%s/www/index.html", img);
 	return put(p, WEB_PAGE, 0644);
 }
@@ -1056,8 +1075,7 @@ step_web(struct demo *d, struct demo_step *s)
 	}
 	buf_reset(&o);
 	if (mrun(d->dir, "alpha", 1,
-		 MLAB("vm", "new", "web", "--image", "busybox", "--memory", "64M"),
-		 &o) != 0) {
+		 MLAB("vm", "new", "web", "--image", "busybox", "--memory", "64M"), &o) != 0) {
 		sfail(s, "alpha: lab vm new web: %s", last_line(&o));
 		goto out;
 	}
@@ -1070,8 +1088,8 @@ step_web(struct demo *d, struct demo_step *s)
 	for (e = j->child; e; e = e->next)
 		if (json_get_str(e, "name") && !strcmp(json_get_str(e, "name"), "web"))
 			break;
-	if (!e || !json_get_str(e, "ipv4") || strcmp(json_get_str(e, "state") ? json_get_str(e, "state") : "",
-						     "running")) {
+	if (!e || !json_get_str(e, "ipv4") ||
+	    strcmp(json_get_str(e, "state") ? json_get_str(e, "state") : "", "running")) {
 		sfail(s, "alpha: web is not running");
 		goto out;
 	}
@@ -1113,8 +1131,8 @@ step_reach(struct demo *d, struct demo_step *s)
 		sfail(s, "beta: web.lab0.alpha.home.arpa is %s, not %s", buf_cstr(&o), web_addr);
 		goto out;
 	}
-	kv(s, "resolved", 0, "web.lab0.alpha.home.arpa A %s (beta's lab dns, the router's delegation)",
-	   buf_cstr(&o));
+	kv(s, "resolved", 0,
+	   "web.lab0.alpha.home.arpa A %s (beta's lab dns, the router's delegation)", buf_cstr(&o));
 	if (http_get("beta", web_addr, 80, 5000, &o) < 0 || strcmp(buf_cstr(&o), WEB_PAGE)) {
 		sfail(s, "beta: GET http://%s/: %s", web_addr, buf_cstr(&o));
 		goto out;
@@ -1128,11 +1146,14 @@ step_reach(struct demo *d, struct demo_step *s)
 	}
 	/* and the router's port forward, from its uplink side */
 	if (http_get("wan", "198.51.100.1", 8080, 5000, &o) < 0 || strcmp(buf_cstr(&o), WEB_PAGE)) {
-		sfail(s, "wan: GET http://198.51.100.1:8080/ (the router's forward): %s", buf_cstr(&o));
+		sfail(s, "wan: GET http://198.51.100.1:8080/ (the router's forward): %s",
+		      buf_cstr(&o));
 		goto out;
 	}
 	kv(s, "forwarded", 0, "%s", buf_cstr(&o));
-	kv(s, "path", 0, "beta -> router 10.70.2.1 -> alpha 10.70.1.2 -> lab0 -> web; wan -> router:8080 -> web:80");
+	kv(s, "path", 0,
+	   "beta -> router 10.70.2.1 -> alpha 10.70.1.2 -> lab0 -> web; wan -> router:8080 -> "
+	   "web:80");
 	rc = 0;
 out:
 	buf_free(&o);
@@ -1209,7 +1230,9 @@ step_vpn(struct demo *d, struct demo_step *s)
 	kv(s, "body", 0, "%s", buf_cstr(&o));
 	rx1 = vpn_rx(d, &o);
 	if (rx1 <= rx0) {
-		sfail(s, "beta: the answer did not come through wgdemo (received %lld bytes before, %lld after)",
+		sfail(s,
+		      "beta: the answer did not come through wgdemo (received %lld bytes before, "
+		      "%lld after)",
 		      (long long)rx0, (long long)rx1);
 		goto out;
 	}
@@ -1231,7 +1254,8 @@ step_snap(struct demo *d, struct demo_step *s)
 	static const char *const root = "/var/lib/lab/vm/web/rootfs";
 	int rc = -1;
 
-	if (mrun(d->dir, "alpha", 1, MLAB("snap", "create", "--label", "demo", (char *)root), &o) != 0) {
+	if (mrun(d->dir, "alpha", 1, MLAB("snap", "create", "--label", "demo", (char *)root), &o) !=
+	    0) {
 		sfail(s, "alpha: lab snap create: %s", last_line(&o));
 		goto out;
 	}
@@ -1241,10 +1265,10 @@ step_snap(struct demo *d, struct demo_step *s)
 		goto out;
 	}
 	kv(s, "snapshot", 0, "alpha:%s", snap);
-	snprintf(cmd, sizeof(cmd), "printf '%%s\\n' '%.*s' >%s/www/index.html", (int)strlen(WEB_PAGE2) - 1,
-		 WEB_PAGE2, root);
+	snprintf(cmd, sizeof(cmd), "printf '%%s\\n' '%.*s' >%s/www/index.html",
+		 (int)strlen(WEB_PAGE2) - 1, WEB_PAGE2, root);
 	buf_reset(&o);
-	if (mrun(d->dir, "alpha", 1, ((char *const[]){ "/bin/sh", "-c", cmd, NULL }), &o) != 0 ||
+	if (mrun(d->dir, "alpha", 1, ((char *const[]){"/bin/sh", "-c", cmd, NULL}), &o) != 0 ||
 	    http_get("beta", web_addr, 80, 5000, &o) < 0 || strcmp(buf_cstr(&o), WEB_PAGE2)) {
 		sfail(s, "the changed page is not served: %s", buf_cstr(&o));
 		goto out;
@@ -1282,9 +1306,11 @@ step_redeploy(struct demo *d, struct demo_step *s)
 	struct buf o = BUF_INIT;
 	int rc = -1;
 
-	snprintf(p, sizeof(p), "%s/inventory/machines/alpha/root/usr/local/etc/lab/dns/alpha.zone", d->dir);
+	snprintf(p, sizeof(p), "%s/inventory/machines/alpha/root/usr/local/etc/lab/dns/alpha.zone",
+		 d->dir);
 	if (put(p,
-		"$ORIGIN alpha.home.arpa.\n$TTL 60\n@\tSOA ns hostmaster 2 3600 600 604800 30\n\tNS ns\n"
+		"$ORIGIN alpha.home.arpa.\n$TTL 60\n@\tSOA ns hostmaster 2 3600 600 604800 "
+		"30\n\tNS ns\n"
 		"ns\tA 10.70.1.2\nmotd\tTXT \"changed by lab demo step 9\"\n",
 		0644) < 0) {
 		sfail(s, "%s: %s", p, strerror(errno));
@@ -1294,7 +1320,9 @@ step_redeploy(struct demo *d, struct demo_step *s)
 	if (deploy(d, s, &r) < 0)
 		goto out;
 	if (r.sent != 1 || r.changed != 1 || r.units != 1 || strcmp(r.unitlist, "alpha:lab-dns")) {
-		sfail(s, "expected one file sent to alpha and lab-dns reloaded; got %zu sent, changed: %s, units: %s",
+		sfail(s,
+		      "expected one file sent to alpha and lab-dns reloaded; got %zu sent, "
+		      "changed: %s, units: %s",
 		      r.sent, r.changedlist, r.unitlist);
 		goto out;
 	}
@@ -1325,18 +1353,27 @@ out:
 /* ---- the run ---- */
 
 static const struct {
-	const char *name, *title;
+	const char *name, *title, *where;
 	int (*fn)(struct demo *, struct demo_step *);
 } steps[] = {
-	{ "machines", "router, alpha, beta: namespaces, roots, sshd", step_machines },
-	{ "deploy", "lab deploy: the demo inventory to all three", step_deploy },
-	{ "dns", "each serves its zone; router delegates", step_dns },
-	{ "firewall", "router: masquerade, port forward", step_firewall },
-	{ "web", "alpha: container web (busybox httpd), in DNS", step_web },
-	{ "reach", "beta: resolve web, GET it; wan: router's :8080", step_reach },
-	{ "vpn", "alpha <-> beta lab vpn, GET through it", step_vpn },
-	{ "snapshot", "web's root: snapshot, change, rollback", step_snap },
-	{ "redeploy", "one file changed: one sent, one reloaded", step_redeploy },
+    {"machines", "router, alpha, beta: namespaces, roots, sshd",
+     "namespaces " DEMO_NS_PREFIX "{router,alpha,beta,wan}; roots DIR/NAME/root", step_machines},
+    {"deploy", "lab deploy: the demo inventory to all three",
+     "DIR/inventory; each machine's /usr/local (lab in libexec/)", step_deploy},
+    {"dns", "each serves its zone; router delegates",
+     "/usr/local/etc/lab/dns/dns.conf; /run/lab/services/lab-dns.pid", step_dns},
+    {"firewall", "router: masquerade, port forward",
+     "router: table inet lab from /usr/local/etc/lab/net/fw.conf", step_firewall},
+    {"web", "alpha: container web (busybox httpd), in DNS",
+     "alpha: /var/lib/lab/vm/web (btrfs); web.lab0.alpha.home.arpa", step_web},
+    {"reach", "beta: resolve web, GET it; wan: router's :8080",
+     "beta -> router -> alpha -> web; wan -> router:8080 -> web", step_reach},
+    {"vpn", "alpha <-> beta lab vpn, GET through it",
+     "alpha, beta: wgdemo, /usr/local/etc/lab/vpn/wgdemo.conf", step_vpn},
+    {"snapshot", "web's root: snapshot, change, rollback",
+     "alpha: /var/lib/lab/vm/web/.snapshots/rootfs/", step_snap},
+    {"redeploy", "one file changed: one sent, one reloaded",
+     "DIR/inventory/machines/alpha/root/.../dns/alpha.zone", step_redeploy},
 };
 
 int
@@ -1346,7 +1383,7 @@ demo_run(struct demo *d)
 
 	if (fs_mkdir_p(d->dir, 0755) < 0)
 		return -1;
-	chmod(d->dir, 0755);	/* lab dns runs as nobody and reads through it */
+	chmod(d->dir, 0755); /* lab dns runs as nobody and reads through it */
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		struct demo_step *s = &d->step[d->nstep++];
 		uint64_t t0;
@@ -1355,6 +1392,7 @@ demo_run(struct demo *d)
 		memset(s, 0, sizeof(*s));
 		s->name = steps[i].name;
 		s->title = steps[i].title;
+		s->where = steps[i].where;
 		if (*d->stop) {
 			d->nstep--;
 			return -1;
@@ -1415,7 +1453,8 @@ sweep(const dev_t *dev, const ino_t *ino, int n, int sig, struct buf *log)
 		if (stat(p, &b) < 0)
 			continue;
 		for (k = 0; k < n; k++)
-			if ((a.st_ino == ino[k] && a.st_dev == dev[k]) || (b.st_ino == ino[k] && b.st_dev == dev[k]))
+			if ((a.st_ino == ino[k] && a.st_dev == dev[k]) ||
+			    (b.st_ino == ino[k] && b.st_dev == dev[k]))
 				break;
 		if (k == n)
 			continue;
@@ -1442,7 +1481,9 @@ demo_down(const char *dir, struct buf *log)
 	if (demo_machine_pid(dir, "alpha")) {
 		struct buf o = BUF_INIT;
 
-		if (mrun(dir, "alpha", 1, ((char *const[]){ "/usr/local/libexec/lab", "vm", "rm", "--force", "web", NULL }),
+		if (mrun(dir, "alpha", 1,
+			 ((char *const[]){"/usr/local/libexec/lab", "vm", "rm", "--force", "web",
+					  NULL}),
 			 &o) == 0)
 			buf_addf(log, "removed the guest web on alpha\n");
 		buf_free(&o);
@@ -1485,7 +1526,9 @@ demo_down(const char *dir, struct buf *log)
 
 		snprintf(ns, sizeof(ns), DEMO_NS_PREFIX "%s", i < NM ? machines[i] : "wan");
 		if (netns_del(ns) == 0)
-			buf_addf(log, "deleted namespace %s (its links, routes and firewall with it)\n", ns);
+			buf_addf(log,
+				 "deleted namespace %s (its links, routes and firewall with it)\n",
+				 ns);
 		else if (errno != ENOENT) {
 			buf_addf(log, "namespace %s: %s\n", ns, strerror(errno));
 			rc = -1;
@@ -1497,7 +1540,7 @@ demo_down(const char *dir, struct buf *log)
 		for (t = 0; t < 30; t++) {
 			if (rmtree(dir) == 0)
 				break;
-			sleep_ms(100);	/* a namespace may take a moment to go */
+			sleep_ms(100); /* a namespace may take a moment to go */
 		}
 		if (access(dir, F_OK) == 0) {
 			buf_addf(log, "%s: could not be removed: %s\n", dir, strerror(errno));

@@ -26,23 +26,24 @@
 struct demo_kv {
 	char key[24];
 	char val[600];
-	int num;		/* val is a number (JSON without quotes) */
+	int num; /* val is a number (JSON without quotes) */
 };
 
 struct demo_step {
-	const char *name;	/* machines, deploy, dns, ... */
+	const char *name; /* machines, deploy, dns, ... */
 	const char *title;
+	const char *where; /* where its pieces live (DIR: the work folder) */
 	int ran, ok;
 	uint64_t ms;
-	struct demo_kv kv[DEMO_KV];	/* the evidence */
+	struct demo_kv kv[DEMO_KV]; /* the evidence */
 	int nkv;
 	char err[600];
 };
 
 struct demo {
-	const char *dir;	/* the work folder */
-	const char *self;	/* this lab binary */
-	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+	const char *dir;	     /* the work folder */
+	const char *self;	     /* this lab binary */
+	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
 	/* called when a step starts (ran == 0) and when it ends */
 	void (*progress)(struct demo *d, const struct demo_step *s);
 	struct demo_step step[DEMO_STEPS];
