@@ -267,6 +267,8 @@ demo_main(int argc, char **argv)
 		sigaction(SIGHUP, &sa, NULL);
 	}
 	rc = demo_run(&d);
+	if (rc < 0 && d.nstep == 0 && !stopped)
+		die_errno("%s", dir); /* its work folder could not be made: nothing else was */
 	if (stopped && !json_out)
 		printf("\ninterrupted: removing everything\n");
 	k = keep && !stopped; /* a failed step is left to look at, too */

@@ -1381,9 +1381,17 @@ demo_run(struct demo *d)
 {
 	size_t i;
 
-	if (fs_mkdir_p(d->dir, 0755) < 0)
-		return -1;
-	chmod(d->dir, 0755); /* lab dns runs as nobody and reads through it */
+	{
+		/* a folder of our own, marked: --down removes only such a one */
+		char mark[800];
+
+		if (mkdir(d->dir, 0755) < 0)
+			return -1;
+		chmod(d->dir, 0755); /* lab dns runs as nobody and reads through it */
+		snprintf(mark, sizeof(mark), "%s/" DEMO_MARK, d->dir);
+		if (put(mark, "lab demo's work folder: lab demo --down removes it\n", 0644) < 0)
+			return -1;
+	}
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		struct demo_step *s = &d->step[d->nstep++];
 		uint64_t t0;
@@ -1536,7 +1544,12 @@ demo_down(const char *dir, struct buf *log)
 	}
 	/* the mounts lived in the machines' mount namespaces, gone with their
 	 * processes; the loop device clears itself (autoclear) */
-	if (access(dir, F_OK) == 0) {
+	snprintf(p, sizeof(p), "%s/" DEMO_MARK, dir);
+	if (access(dir, F_OK) == 0 && access(p, F_OK) < 0) {
+		buf_addf(log, "%s: not lab demo's work folder (no " DEMO_MARK "): left alone\n",
+			 dir);
+		rc = -1;
+	} else if (access(dir, F_OK) == 0) {
 		for (t = 0; t < 30; t++) {
 			if (rmtree(dir) == 0)
 				break;

@@ -20,6 +20,7 @@
 
 #define DEMO_DIR "/var/tmp/lab-demo"
 #define DEMO_NS_PREFIX "labdemo-"
+#define DEMO_MARK ".lab-demo" /* in the work folder: what --down may remove */
 #define DEMO_STEPS 10
 #define DEMO_KV 14
 
