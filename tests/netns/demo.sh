@@ -6,7 +6,8 @@
 #   --json --keep   every step's evidence from the report, then real peers
 #                   look for themselves (dig, nft, ssh, wget), then --down
 #   --json          a plain run, which removes everything at its end
-#   SIGINT          in the middle of a step: everything removed, exit 130
+#   SIGINT          in the middle of a step (the deploy): everything
+#                   removed, exit 130
 # After each, the machine must be as it was found: namespaces, host links,
 # firewall tables, mounts, loop devices, processes, cgroups, files.
 SUITE=netns
@@ -80,6 +81,7 @@ check_step "step 6: the router's port forward from its uplink side" 6 '.details.
 check_step "step 7: the page through lab vpn" 7 '(.details.received > 0), .details.body' \
 	'true
 web on alpha: version 1'
+check_step "step 8: the deployed policy took an hourly snapshot" 8 '.details.snapshot | test("^alpha:/var/lib/lab/vm/web/.snapshots/rootfs/.*-hourly$")' true
 check_step "step 8: changed, then rolled back" 8 '(.details.changed | rtrimstr("\n")), .details.body' \
 	'web on alpha: changed after the snapshot
 web on alpha: version 1'
@@ -137,14 +139,16 @@ rm -f "$work/progress"	# not the last run's lines
 "$LAB" demo --json >"$work/report.json" 2>"$work/progress" &
 pid=$!
 i=0
-until grep -q '^ 4 firewall' "$work/progress" 2>/dev/null || [ $i -gt 600 ]; do
-	sleep 0.05
+# right after step 1: lab deploy is running (over SSH, hooks starting
+# daemons in the machines) when the signal comes
+until grep -q '^ 1 machines' "$work/progress" 2>/dev/null || [ $i -gt 3000 ]; do
+	sleep 0.01
 	i=$((i + 1))
 done
 kill -INT $pid
 wait $pid
 rc=$?
-if [ $rc = 130 ] && [ "$(jq -r '.ok' "$work/report.json")" = false ]; then
+if [ $rc = 130 ] && [ "$(jq -r '.ok, (.steps[-1].error | startswith("interrupted"))' "$work/report.json" | tr '\n' ' ')" = "false true " ]; then
 	pass "SIGINT: exit 130, the report says not ok"
 else
 	fail "SIGINT: exit 130, the report says not ok" "exit $rc; $(cat "$work/progress")"
