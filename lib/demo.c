@@ -168,64 +168,18 @@ enter(const char *machine, pid_t mntpid)
 }
 
 /*
- * Run argv in a machine (mnt: in its mount namespace as well, where its
- * root folder is /usr/local, /var/lib, /run), stdout and stderr into out.
- * The exit code, or -1.
+ * The one way the demo runs something: a child that execs argv (or calls
+ * fn, when argv is NULL) inside a machine's network namespace, and with
+ * mp its mount namespace too (where its root folder is /usr/local,
+ * /var/lib, /run), or on the host when machine is NULL; its stdout and
+ * stderr go into out. The exit code (128 + a signal), or -1.
  */
 static int
-mrun(const char *dir, const char *machine, int mnt, char *const argv[], struct buf *out)
-{
-	pid_t mp = 0, pid;
-	int pfd[2], st;
-
-	if (mnt && !(mp = demo_machine_pid(dir, machine))) {
-		buf_addf(out, "%s: its sshd is not running", machine);
-		errno = ESRCH;
-		return -1;
-	}
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		dup2(null, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		if (enter(machine, mp) < 0) {
-			dprintf(2, "entering %s: %s\n", machine, strerror(errno));
-			_exit(126);
-		}
-		execve(argv[0], argv, clean_env);
-		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	child = pid;
-	close(pfd[1]);
-	fs_read_fd(pfd[0], out, 1 << 22);
-	close(pfd[0]);
-	if (spawn_wait(pid, &st) < 0) {
-		child = 0;
-		return -1;
-	}
-	child = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Run a function in a child inside a machine's network namespace; what it
- * writes to fd goes to out. Its exit code. */
-static int
-nsrun(const char *machine, int (*fn)(void *arg, int fd), void *arg, struct buf *out)
+run(const char *machine, pid_t mp, char *const argv[], int (*fn)(void *arg, int fd), void *arg,
+    struct buf *out)
 {
 	pid_t pid;
-	int pfd[2], st;
+	int pfd[2], st = -1;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -1;
@@ -235,60 +189,72 @@ nsrun(const char *machine, int (*fn)(void *arg, int fd), void *arg, struct buf *
 		return -1;
 	}
 	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		close(pfd[0]);
-		if (enter(machine, 0) < 0) {
-			dprintf(pfd[1], "entering %s: %s", machine, strerror(errno));
-			_exit(126);
-		}
-		_exit(fn(arg, pfd[1]));
-	}
-	child = pid;
-	close(pfd[1]);
-	fs_read_fd(pfd[0], out, 1 << 20);
-	close(pfd[0]);
-	st = -1;
-	spawn_wait(pid, &st);
-	child = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* argv of this lab: "lab", then the words */
-#define LAB(...) ((char *const[]){(char *)d->self, __VA_ARGS__, NULL})
-#define MLAB(...) ((char *const[]){"/usr/local/libexec/lab", __VA_ARGS__, NULL})
-
-/* A program on the host, not inside a machine. */
-static int
-hrun(char *const argv[], struct buf *out)
-{
-	pid_t pid;
-	int pfd[2], st = -1;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		dup2(null, 0);
+		signal(SIGHUP, SIG_DFL);
+		if (null >= 0)
+			dup2(null, 0);
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);
-		execvp(argv[0], argv);
+		if (machine && enter(machine, mp) < 0) {
+			dprintf(2, "entering %s: %s", machine, strerror(errno));
+			_exit(126);
+		}
+		if (!argv)
+			_exit(fn(arg, 1));
+		if (machine)
+			execve(argv[0], argv, clean_env); /* as a login there would */
+		else
+			execvp(argv[0], argv);
 		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	child = pid;
 	close(pfd[1]);
-	fs_read_fd(pfd[0], out, 1 << 20);
+	fs_read_fd(pfd[0], out, 1 << 22);
 	close(pfd[0]);
-	spawn_wait(pid, &st);
+	if (spawn_wait(pid, &st) < 0)
+		st = -1;
 	child = 0;
+	if (st == -1)
+		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+/* argv in a machine; mnt: in its mount namespace as well */
+static int
+mrun(const char *dir, const char *machine, int mnt, char *const argv[], struct buf *out)
+{
+	pid_t mp = 0;
+
+	if (mnt && !(mp = demo_machine_pid(dir, machine))) {
+		buf_addf(out, "%s: its sshd is not running", machine);
+		errno = ESRCH;
+		return -1;
+	}
+	return run(machine, mp, argv, NULL, NULL, out);
+}
+
+/* fn in a child in a machine's network namespace; what it writes to fd
+ * goes to out */
+static int
+nsrun(const char *machine, int (*fn)(void *arg, int fd), void *arg, struct buf *out)
+{
+	return run(machine, 0, NULL, fn, arg, out);
+}
+
+/* a program on the host */
+static int
+hrun(char *const argv[], struct buf *out)
+{
+	return run(NULL, 0, argv, NULL, NULL, out);
+}
+
+/* argv of this lab: "lab", then the words */
+#define LAB(...) ((char *const[]){(char *)d->self, __VA_ARGS__, NULL})
+#define MLAB(...) ((char *const[]){"/usr/local/libexec/lab", __VA_ARGS__, NULL})
 
 /* ---- probes: DNS, HTTP, an SSH banner, from inside a machine ---- */
 
@@ -397,7 +363,10 @@ tcp_probe(void *arg, int fd)
 	sa.sin_port = htons((uint16_t)q->port);
 	if (inet_pton(AF_INET, q->addr, &sa.sin_addr) != 1)
 		return 2;
-	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		dprintf(fd, "socket: %s", strerror(errno));
+		return 1;
+	}
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -858,7 +827,7 @@ deploy(struct demo *d, struct demo_step *s, struct deployed *r)
 	for (m = j->child; m; m = m->next) {
 		const char *name = json_get_str(m, "machine"), *units = json_get_str(m, "units");
 		const struct json *ok = json_get(m, "ok"), *noop = json_get(m, "noop");
-		int64_t sent = 0, ms = 0;
+		int64_t sent = 0, ms = 0, gen = 0;
 
 		json_get_int(m, "sent", &sent);
 		json_get_int(m, "ms", &ms);
@@ -890,14 +859,10 @@ deploy(struct demo *d, struct demo_step *s, struct deployed *r)
 				 sizeof(r->unitlist) - strlen(r->unitlist), "%s%s:%s",
 				 r->unitlist[0] ? " " : "", name, units);
 		}
+		json_get_int(m, "generation", &gen);
 		kv(s, name ? name : "?", 0, "generation %lld, %lld files sent, %lld ms%s%s",
-		   (long long)({
-			   int64_t g = 0;
-			   json_get_int(m, "generation", &g);
-			   g;
-		   }),
-		   (long long)sent, (long long)ms, units && *units ? ", units " : "",
-		   units ? units : "");
+		   (long long)gen, (long long)sent, (long long)ms,
+		   units && *units ? ", units " : "", units ? units : "");
 	}
 	rc = 0;
 out:
@@ -1068,8 +1033,10 @@ step_web(struct demo *d, struct demo_step *s)
 		goto out;
 	}
 	buf_reset(&o);
-	if (mrun(d->dir, "alpha", 1,
-		 MLAB("vm", "new", "web", "--image", "busybox", "--memory", "64M", "--cmd", WEB_CMD), &o) != 0) {
+	if (mrun(
+		d->dir, "alpha", 1,
+		MLAB("vm", "new", "web", "--image", "busybox", "--memory", "64M", "--cmd", WEB_CMD),
+		&o) != 0) {
 		sfail(s, "alpha: lab vm new web: %s", last_line(&o));
 		goto out;
 	}
