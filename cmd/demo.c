@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "demo.h"
 #include "json.h"
+#include "netns.h"
 
 const char demo_usage[] =
     "usage: lab demo [--json] [--keep] [--dir DIR] [-v]\n"
@@ -249,6 +250,21 @@ demo_main(int argc, char **argv)
 	}
 	if (access(dir, F_OK) == 0 || demo_machine_pid(dir, "router"))
 		die("%s exists: a demo is running or was left (lab demo --down first)", dir);
+	{
+		/* the namespaces' names are fixed: one demo at a time */
+		char **names;
+		size_t nn, j;
+
+		if (netns_list(&names, &nn) == 0) {
+			for (j = 0; j < nn; j++)
+				if (!strncmp(names[j], DEMO_NS_PREFIX, strlen(DEMO_NS_PREFIX)))
+					die("namespace %s exists: a demo is running or was left "
+					    "(lab "
+					    "demo --down first)",
+					    names[j]);
+			netns_list_free(names, nn);
+		}
+	}
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
 		die_errno("/proc/self/exe");
 	self[n] = '\0';

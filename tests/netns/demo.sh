@@ -158,3 +158,25 @@ else
 	fail "SIGINT: exit 130, the report says not ok" "exit $rc; $(cat "$work/progress")"
 fi
 as_found "after SIGINT: the machine as it was found"
+
+# ---- 4: Ctrl-C at a terminal: SIGINT to the whole process group, while
+# the guest is being made or used ----
+rm -f "$work/progress"
+setsid sh -c "exec \"$LAB\" demo --json >\"$work/report.json\" 2>\"$work/progress\"" &
+i=0
+until grep -q '^ 4 firewall' "$work/progress" 2>/dev/null || [ $i -gt 3000 ]; do
+	sleep 0.005
+	i=$((i + 1))
+done
+pid=$(pgrep -n -f "$LAB demo --json")
+[ -n "$pid" ] && kill -INT "-$pid"
+wait
+if [ "$(jq -r '.ok' "$work/report.json")" = false ] &&
+	[ "$(jq -r '.steps[-1].error | startswith("interrupted")' "$work/report.json")" = true ]; then
+	pass "Ctrl-C to the process group: the report says interrupted"
+elif [ "$(jq -r '.ok' "$work/report.json")" = true ]; then
+	skip "Ctrl-C to the process group" "the demo finished before the signal"
+else
+	fail "Ctrl-C to the process group: the report says interrupted" "$(cat "$work/progress" "$work/report.json")"
+fi
+as_found "after Ctrl-C to the process group: the machine as it was found"
