@@ -1015,6 +1015,12 @@ busybox_image(struct demo *d, const char *img, struct demo_step *s)
 
 static char web_addr[64];
 
+/* where lab vm's cgroup parent may be (lib/cgroup.c): v2, hybrid, v1 */
+static const char *const cg_parents[] = {
+    "/sys/fs/cgroup/lab",	 "/sys/fs/cgroup/unified/lab", "/sys/fs/cgroup/cpu/lab",
+    "/sys/fs/cgroup/memory/lab", "/sys/fs/cgroup/pids/lab",    "/sys/fs/cgroup/devices/lab",
+};
+
 static int
 step_web(struct demo *d, struct demo_step *s)
 {
@@ -1028,6 +1034,24 @@ step_web(struct demo *d, struct demo_step *s)
 	snprintf(img, sizeof(img), "%s/image", d->dir);
 	if (busybox_image(d, img, s) < 0)
 		goto out;
+	/* lab vm makes a "lab" cgroup parent where none is and leaves it for
+	 * the next guest: the ones this demo makes are noted, for --down */
+	{
+		struct buf made = BUF_INIT;
+		char p[700];
+		size_t k;
+
+		for (k = 0; k < sizeof(cg_parents) / sizeof(cg_parents[0]); k++)
+			if (access(cg_parents[k], F_OK) < 0)
+				buf_addf(&made, "%s\n", cg_parents[k]);
+		snprintf(p, sizeof(p), "%s/cgroups-made", d->dir);
+		k = fs_write_atomic(p, made.data ? made.data : "", made.len, 0644) < 0;
+		buf_free(&made);
+		if (k) {
+			sfail(s, "%s: %s", p, strerror(errno));
+			goto out;
+		}
+	}
 	if (mrun(d->dir, "alpha", 1, MLAB("vm", "image", "import", "busybox", img), &o) != 0) {
 		sfail(s, "alpha: lab vm image import: %s", last_line(&o));
 		goto out;
@@ -1520,6 +1544,31 @@ demo_down(const char *dir, struct buf *log)
 			buf_addf(log, "namespace %s: %s\n", ns, strerror(errno));
 			rc = -1;
 		}
+	}
+	/* the cgroup parents lab vm made for web, when nothing else uses them */
+	{
+		struct buf made = BUF_INIT;
+		char *line, *save = NULL;
+
+		snprintf(p, sizeof(p), "%s/cgroups-made", dir);
+		if (fs_read_file(p, &made, 1 << 16) == 0 && made.len) {
+			for (line = strtok_r((char *)buf_cstr(&made), "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				size_t k;
+
+				for (k = 0; k < sizeof(cg_parents) / sizeof(cg_parents[0]); k++)
+					if (!strcmp(line, cg_parents[k]))
+						break;
+				if (k == sizeof(cg_parents) / sizeof(cg_parents[0]))
+					continue; /* only those, never another path */
+				if (rmdir(line) == 0)
+					buf_addf(log, "removed cgroup %s\n", line);
+				else if (errno != ENOENT)
+					buf_addf(log, "cgroup %s: %s (in use: left)\n", line,
+						 strerror(errno));
+			}
+		}
+		buf_free(&made);
 	}
 	/* the mounts lived in the machines' mount namespaces, gone with their
 	 * processes; the loop device clears itself (autoclear) */

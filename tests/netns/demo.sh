@@ -37,7 +37,7 @@ state() {
 	echo "## mounts"; grep -E 'lab-demo|labdemo' /proc/self/mountinfo
 	echo "## loop devices"; losetup -a | grep lab-demo
 	echo "## processes"; ps -eo args | grep -E 'lab-demo|labdemo|wgdemo' | grep -v grep
-	echo "## cgroups"; find /sys/fs/cgroup -maxdepth 3 -path '*/lab/web' 2>/dev/null
+	echo "## cgroups"; find /sys/fs/cgroup -maxdepth 3 \( -path '*/lab/web' -o -name lab \) 2>/dev/null | sort
 	echo "## files"; ls -d $DIR 2>/dev/null
 }
 as_found() {
