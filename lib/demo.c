@@ -1148,40 +1148,26 @@ out:
 
 /* ---- step 7: the same request through lab vpn ---- */
 
-/* The bytes beta's wgdemo received, from lab vpn show --json. */
+/* What beta's wgdemo received from its one peer, and when the last
+ * handshake was: [{"interface", ..., "peers": [{"rx_bytes",
+ * "latest_handshake", ...}]}] from lab vpn show --json. -1 on failure. */
 static int64_t
-vpn_rx(struct demo *d, struct buf *o)
+vpn_rx(struct demo *d, struct buf *o, int64_t *handshake)
 {
 	struct json *j;
 	struct json_err je;
-	const char *t;
+	const struct json *peers, *p;
 	int64_t rx = -1;
 
 	buf_reset(o);
 	if (mrun(d->dir, "beta", 1, MLAB("vpn", "show", "wgdemo", "--json"), o) != 0)
 		return -1;
-	t = buf_cstr(o);
-	if (!(j = json_parse(t, strlen(t), &je)))
+	if (!(j = json_parse(buf_cstr(o), o->len, &je)))
 		return -1;
-	{
-		/* find "rx" (or "transfer_rx") anywhere below */
-		const struct json *stack[32];
-		int n = 0;
-
-		stack[n++] = j;
-		while (n) {
-			const struct json *x = stack[--n], *c;
-
-			for (c = x->child; c; c = c->next) {
-				if (c->key && c->type == JSON_NUM &&
-				    (!strcmp(c->key, "rx_bytes") || !strcmp(c->key, "rx") ||
-				     !strcmp(c->key, "transfer_rx")))
-					rx = (rx < 0 ? 0 : rx) + (int64_t)c->num;
-				if ((c->type == JSON_OBJ || c->type == JSON_ARR) && n < 32)
-					stack[n++] = c;
-			}
-		}
-	}
+	if (j->type == JSON_ARR && j->child && (peers = json_get(j->child, "peers")) &&
+	    peers->type == JSON_ARR && (p = json_at(peers, 0)) &&
+	    json_get_int(p, "rx_bytes", &rx) == 0)
+		json_get_int(p, "latest_handshake", handshake);
 	json_free(j);
 	return rx;
 }
@@ -1190,7 +1176,7 @@ static int
 step_vpn(struct demo *d, struct demo_step *s)
 {
 	struct buf o = BUF_INIT;
-	int64_t rx0, rx1;
+	int64_t rx0, rx1, hs = 0;
 	int rc = -1;
 	static const char *const conf = "/usr/local/etc/lab/vpn/wgdemo.conf";
 
@@ -1203,7 +1189,7 @@ step_vpn(struct demo *d, struct demo_step *s)
 		sfail(s, "beta: lab vpn up: %s", last_line(&o));
 		goto out;
 	}
-	rx0 = vpn_rx(d, &o);
+	rx0 = vpn_rx(d, &o, &hs);
 	if (rx0 < 0) {
 		sfail(s, "beta: lab vpn show: %s", last_line(&o));
 		goto out;
@@ -1213,14 +1199,21 @@ step_vpn(struct demo *d, struct demo_step *s)
 		goto out;
 	}
 	kv(s, "body", 0, "%s", buf_cstr(&o));
-	rx1 = vpn_rx(d, &o);
-	if (rx1 <= rx0) {
+	rx1 = vpn_rx(d, &o, &hs);
+	if (rx1 <= rx0 || hs <= 0) {
 		sfail(s,
 		      "beta: the answer did not come through wgdemo (received %lld bytes before, "
-		      "%lld after)",
-		      (long long)rx0, (long long)rx1);
+		      "%lld after; last handshake %lld)",
+		      (long long)rx0, (long long)rx1, (long long)hs);
 		goto out;
 	}
+	buf_reset(&o);
+	if (mrun(d->dir, "beta", 0, LAB("net", "route", "show"), &o) != 0 ||
+	    !strstr(buf_cstr(&o), "192.168.0.0/24 dev wgdemo")) {
+		sfail(s, "beta: web's subnet is not routed through wgdemo");
+		goto out;
+	}
+	kv(s, "route", 0, "beta: 192.168.0.0/24 dev wgdemo");
 	kv(s, "tunnel", 0, "alpha wgdemo 10.99.0.1 <-> beta wgdemo 10.99.0.2 (lab vpn, WireGuard)");
 	kv(s, "received", 1, "%lld", (long long)(rx1 - rx0));
 	rc = 0;
