@@ -78,8 +78,9 @@ check_step "step 6: beta resolves web and gets its page" 6 '(.details.resolved |
 web on alpha: version 1'
 check_step "step 6: the router's port forward from its uplink side" 6 '.details.forwarded' \
 	'web on alpha: version 1'
-check_step "step 7: the page through lab vpn" 7 '(.details.received > 0), .details.body' \
+check_step "step 7: the page through lab vpn" 7 '(.details.received > 0), .details.route, .details.body' \
 	'true
+beta: 192.168.0.0/24 dev wgdemo
 web on alpha: version 1'
 check_step "step 8: the deployed policy took an hourly snapshot" 8 '.details.snapshot | test("^alpha:/var/lib/lab/vm/web/.snapshots/rootfs/.*-hourly$")' true
 check_step "step 8: changed, then rolled back" 8 '(.details.changed | rtrimstr("\n")), .details.body' \
