@@ -2,6 +2,7 @@
 #
 #   make                 build ./lab (dependencies first, through build.sh)
 #   make test            install test peers, build, run every test that can run here
+#   make demo            a whole home cloud on this machine (lab demo), as root
 #   make fuzz            build the libFuzzer targets (clang)
 #   make install         PREFIX=/usr/local: lab and one lab-<cmd> symlink per command
 #   make bloat           size per object file in the linked binary
@@ -114,6 +115,11 @@ test:
 	if command -v $(FUZZCC) >/dev/null; then $(MAKE) --no-print-directory fuzz; fi
 	tests/run.sh
 
+# The demo needs openssh-server, busybox-static, btrfs-progs: installed if missing.
+demo: lab
+	scripts/demo-deps.sh
+	./lab demo
+
 install: lab
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 lab $(DESTDIR)$(PREFIX)/bin/lab
@@ -130,6 +136,6 @@ clean:
 distclean: clean
 	./build.sh clean
 
-.PHONY: all deps tests fuzz test install bloat clean distclean FORCE
+.PHONY: all deps tests fuzz test demo install bloat clean distclean FORCE
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -7,6 +7,7 @@
  * flags: CMD_ROOT  the command needs root for most of what it does
  *        (it still starts without, to print usage or a dry run).
  */
+CMD(demo, CMD_ROOT, "a whole home cloud on this machine from the embedded demo inventory; the end-to-end test")
 CMD(deploy, 0, "layered file sets built per machine, sent over SSH, applied atomically, rolled back")
 CMD(dns, CMD_ROOT, "authoritative and resolving DNS for the home domain, dynamic updates")
 CMD(net, CMD_ROOT, "links, addresses, routes, namespaces, IP allocation, firewall (netlink)")

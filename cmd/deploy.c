@@ -690,6 +690,8 @@ cmd_init(const char *dir)
 		const struct embedded_file *f = &embedded_files[i];
 		char p[2000];
 
+		if (!strncmp(f->path, "demo", 4) && (!f->path[4] || f->path[4] == '/'))
+			continue;	/* lab demo's inventory */
 		snprintf(p, sizeof(p), "%s/%s", dir, f->path);
 		if (f->type == 'd') {
 			if (fs_mkdir_p(p, f->mode) < 0)

@@ -9,7 +9,13 @@
  *	layers/<layer>/.lab/packages          "+ pkg" / "- pkg" lines
  *	layers/<layer>/.lab/restart-on        UNIT GLOB: restart UNIT when a path
  *	                                      matching GLOB changes
- *	layers/<layer>/.lab/hooks/post-apply  run on the target after applying
+ *	layers/<layer>/.lab/hooks/post-apply  run on the target after applying, with
+ *	                                      LAB_DEPLOY_ROOT, _GEN, _CHANGED (a file
+ *	                                      of changed paths) and, where systemd
+ *	                                      does not run, LAB_DEPLOY_RESTART: the
+ *	                                      units the change concerns, which the
+ *	                                      hooks restart (reported as restarted
+ *	                                      once every hook succeeded)
  *	layers/<layer>/.lab/templates/NAME    partials for {{> NAME}}
  *	machines/<machine>/layers     one layer name per line, in order (# comments)
  *	machines/<machine>/root/...   the machine's own files, merged last

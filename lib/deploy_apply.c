@@ -741,6 +741,21 @@ converge(struct dtarget *t, const struct mf_change *ch, size_t n, struct dt_resu
 		buf_addf(&r->steps, "units not touched: %s%s%s\n", buf_cstr(&restart),
 			 start.len ? " " : "", buf_cstr(&start));
 	}
+	/*
+	 * Without systemd the hooks are the machine's service manager: they are
+	 * told which units a change concerns, and once they all succeed those
+	 * units count as restarted (a hook that cannot restart one must fail).
+	 */
+	if (!t->systemd) {
+		struct buf both = BUF_INIT;
+
+		buf_addf(&both, "%s%s%s", buf_cstr(&restart), restart.len && start.len ? " " : "",
+			 buf_cstr(&start));
+		setenv("LAB_DEPLOY_RESTART", buf_cstr(&both), 1);
+		buf_free(&both);
+	} else {
+		unsetenv("LAB_DEPLOY_RESTART");
+	}
 	if (strcmp(buf_cstr(&pk), buf_cstr((struct buf *)old_packages))) {
 		struct buf inst = BUF_INIT, rm = BUF_INIT;
 
@@ -786,6 +801,18 @@ converge(struct dtarget *t, const struct mf_change *ch, size_t n, struct dt_resu
 			if (run_cmd(t, r, argv) < 0) {
 				fs_list_free(names, nn);
 				goto out;
+			}
+		}
+		if (nn && !t->systemd) {
+			struct buf *lists[] = { &restart, &start };
+			size_t l;
+
+			for (l = 0; l < 2; l++) {
+				char *copy = strdup(buf_cstr(lists[l])), *w, *save = NULL;
+
+				for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+					add_word(&r->units, w);
+				free(copy);
 			}
 		}
 		fs_list_free(names, nn);

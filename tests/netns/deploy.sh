@@ -268,6 +268,25 @@ J -m m5 >"$work/after.json"
 [ "$(jq -r '.[0].ok' "$work/after.json")" = true ] && [ -e "$work/t5/root/usr/local/etc/extra/version" ] &&
 	pass "deploy after a rolled back failure" || fail "deploy after a rolled back failure" "$(cat "$work/after.json" "$work/err")"
 
+# ---- no systemd: the hooks are told which units a change concerns ----
+mkdir -p "$inv/layers/extra/.lab/hooks" "$inv/layers/extra/usr/local/share"
+printf '#!/bin/sh\nprintf "[%%s]\\n" "$LAB_DEPLOY_RESTART" >"$LAB_DEPLOY_ROOT/restart-list"\n' \
+	>"$inv/layers/extra/.lab/hooks/post-apply"
+chmod 755 "$inv/layers/extra/.lab/hooks/post-apply"
+echo 'svc.service usr/local/etc/extra/*' >"$inv/layers/extra/.lab/restart-on"
+echo v6 >"$inv/layers/extra/usr/local/etc/extra/version"
+J -m m5 >"$work/svc.json"
+[ "$(jq -r '.[0].units' "$work/svc.json")" = svc.service ] &&
+	[ "$(cat "$work/t5/root/restart-list")" = "[svc.service]" ] &&
+	pass "no systemd: LAB_DEPLOY_RESTART, reported as units" ||
+	fail "no systemd: LAB_DEPLOY_RESTART, reported as units" "$(cat "$work/svc.json" "$work/t5/root/restart-list")"
+echo note >"$inv/layers/extra/usr/local/share/note"
+J -m m5 >"$work/svc.json"
+[ "$(jq -r '.[0].units' "$work/svc.json")" = "" ] && [ "$(cat "$work/t5/root/restart-list")" = "[]" ] &&
+	pass "no systemd: a change no unit cares about restarts nothing" ||
+	fail "no systemd: a change no unit cares about restarts nothing" "$(cat "$work/svc.json" "$work/t5/root/restart-list")"
+rm -rf "$inv/layers/extra/.lab/hooks" "$inv/layers/extra/.lab/restart-on" "$inv/layers/extra/usr/local/share"
+
 # ---- --exec runs on every machine, in its root ----
 out=$(D -m m6 -m m7 --exec -- sh -c 'cat usr/local/etc/extra/plain; hostname >/dev/null' 2>&1)
 [ "$(echo "$out" | grep -c '^one$')" = 2 ] && pass "--exec" || fail "--exec" "$out"
