@@ -78,7 +78,7 @@ const char vpn_usage[] =
 	"/etc/wireguard/IFACE.conf unless --conf) keys, a preshared key and addresses\n"
 	"in the interface's Address subnets (the same name, the same address), adds\n"
 	"it to the file (a [Peer] with \"# Name = NAME\") and to the running interface,\n"
-	"registers NAME.IFACE.HOST.home.arpa in lab dns when that runs, and writes\n"
+	"registers NAME.wg.HOST.home.arpa in lab dns when that runs, and writes\n"
 	"the client's wg-quick file to DIR/IFACE-NAME.conf (DIR: clients/ beside the\n"
 	"gateway's file), printed with its QR code (--qr, the default on a terminal).\n"
 	"The client routes the VPN subnets and the gateway's directly connected\n"

@@ -368,7 +368,7 @@ peer_add(struct opts *o)
 	close(lockfd);
 
 	/* its name */
-	r = wg_peer_dns(name, o->iface, have4 ? &mine[0] : NULL, have6 ? &mine[nmine - 1] : NULL, fqdn,
+	r = wg_peer_dns(name, have4 ? &mine[0] : NULL, have6 ? &mine[nmine - 1] : NULL, fqdn,
 			sizeof(fqdn), err, sizeof(err));
 	if (r < 0)
 		log_warnx("peer add: %s", err);
@@ -481,7 +481,7 @@ peer_rm(struct opts *o)
 	close(lockfd);
 	if (unlink(client_path) < 0 && errno != ENOENT)
 		log_warn("peer rm: %s", client_path);
-	r = wg_peer_dns(name, o->iface, NULL, NULL, fqdn, sizeof(fqdn), err, sizeof(err));
+	r = wg_peer_dns(name, NULL, NULL, fqdn, sizeof(fqdn), err, sizeof(err));
 	if (r < 0)
 		log_warnx("peer rm: %s", err);
 	else if (r > 0)

@@ -423,7 +423,7 @@ wg_gw_home_prefixes(const char *skip_ifname, const char *endpoint, struct ipaddr
 /* ---- lab dns ---- */
 
 int
-wg_peer_dns(const char *name, const char *iface, const struct ipaddr *v4,
+wg_peer_dns(const char *name, const struct ipaddr *v4,
 	    const struct ipaddr *v6, char *fqdn, size_t fqdnlen, char *err, size_t errlen)
 {
 	const char *path = getenv("LAB_DNS_CONF");
@@ -470,7 +470,7 @@ wg_peer_dns(const char *name, const char *iface, const struct ipaddr *v4,
 		}
 	}
 	cl.timeout_ms = 1000;
-	snprintf(fqdn, fqdnlen, "%s.%s.%s.%s", name, iface, host, domain);
+	snprintf(fqdn, fqdnlen, "%s.wg.%s.%s", name, host, domain);
 	if (!cl.have_key) {
 		snprintf(err, errlen, "no lab dns key (%s)", have_conf ? "its configuration has none" :
 			 "no lab dns configuration here");

@@ -79,13 +79,12 @@ int wg_gw_home_prefixes(const char *skip_ifname, const char *endpoint, struct ip
 			int max);
 
 /*
- * The peer's name in the local lab dns, as lab vm registers instances:
- * NAME.IFACE.HOST.DOMAIN (host and domain from lab dns's configuration, or
+ * The peer's name in the local lab dns: NAME.wg.HOST.DOMAIN (host and domain from lab dns's configuration, or
  * the host name and home.arpa), A and AAAA replaced (v4/v6 NULL: removed),
  * signed with lab dns's key. 0 done, 1 skipped (no key, or no lab dns
  * answering: why in err), -1 failed (err). fqdn gets the name.
  */
-int wg_peer_dns(const char *name, const char *iface, const struct ipaddr *v4,
+int wg_peer_dns(const char *name, const struct ipaddr *v4,
 		const struct ipaddr *v6, char *fqdn, size_t fqdnlen, char *err, size_t errlen);
 
 #endif

@@ -9,7 +9,7 @@
 #       $I (wireguard-go) 10.88.0.1/24 fd00:88::1/64   c$$ (lab vpn run, phone)
 #       $J (lab vpn run)  10.87.0.1/24                 d$$ (lab vpn run, laptop)
 #       home0 (veth) 192.168.77.1/24: a "home" network behind the gateway
-#       lab dns on 127.0.0.1, zone $I.labt.home.arpa
+#       lab dns on 127.0.0.1, zone wg.labt.home.arpa
 SUITE=netns
 . "$(dirname "$0")/../lib.sh"
 
@@ -138,13 +138,13 @@ fi
 
 # ---- names in lab dns ----
 if [ -n "$DNS" ]; then
-	testing "lab dns: phone.$I.labt.home.arpa, A and AAAA" \
-		"n gw dig +short @127.0.0.1 phone.$I.labt.home.arpa A; n gw dig +short @127.0.0.1 phone.$I.labt.home.arpa AAAA" \
+	testing "lab dns: phone.wg.labt.home.arpa, A and AAAA" \
+		"n gw dig +short @127.0.0.1 phone.wg.labt.home.arpa A; n gw dig +short @127.0.0.1 phone.wg.labt.home.arpa AAAA" \
 		"${ADDRS%%/*}
 $V6
 " "" ""
 	testing "lab dns: and the address back to the name" \
-		"n gw dig +short @127.0.0.1 -x ${ADDRS%%/*}" "phone.$I.labt.home.arpa.
+		"n gw dig +short @127.0.0.1 -x ${ADDRS%%/*}" "phone.wg.labt.home.arpa.
 " "" ""
 else
 	skip "vpn peer: names in lab dns" "needs dig and lab dns"
@@ -161,7 +161,7 @@ testing "the client no longer gets through" \
 " "" ""
 if [ -n "$DNS" ]; then
 	testing "lab dns: the name is gone" \
-		"n gw dig +short @127.0.0.1 phone.$I.labt.home.arpa A | wc -l" "0
+		"n gw dig +short @127.0.0.1 phone.wg.labt.home.arpa A | wc -l" "0
 " "" ""
 fi
 testing "peer add after rm: the same name gets the same addresses" \
