@@ -79,8 +79,10 @@ int wg_gw_home_prefixes(const char *skip_ifname, const char *endpoint, struct ip
 			int max);
 
 /*
- * The peer's name in the local lab dns: NAME.wg.HOST.DOMAIN (host and domain from lab dns's configuration, or
- * the host name and home.arpa), A and AAAA replaced (v4/v6 NULL: removed),
+ * The peer's name in the local lab dns: NAME.wg.HOST.DOMAIN (host and
+ * domain from lab dns's configuration, or the host name and home.arpa;
+ * one "wg" label for all of the host's interfaces, so peer names should
+ * differ across them), A and AAAA replaced (v4/v6 NULL: removed),
  * signed with lab dns's key. 0 done, 1 skipped (no key, or no lab dns
  * answering: why in err), -1 failed (err). fqdn gets the name.
  */
