@@ -36,6 +36,7 @@
 #include "ev.h"
 #include "fs.h"
 #include "hash.h"
+#include "spawn.h"
 
 #define DNS_CONF "/usr/local/etc/lab/dns/dns.conf"
 #define DNS_KEYFILE DNS_CLIENT_KEYFILE
@@ -1063,29 +1064,15 @@ serve(int argc, char **argv)
 	 * signals (SIGTERM would be lost). */
 	if (!fg) {
 		char logpath[300];
-		int fd;
 		pid_t pid;
 
 		snprintf(logpath, sizeof(logpath), "%s/dns.log", D->conf->state);
-		fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		pid = fork();
+		pid = spawn_daemon(logpath);
 		if (pid < 0)
 			die_errno("fork");
 		if (pid > 0)
 			_exit(0);
-		setsid();
-		if (fd >= 0) {
-			dup2(fd, 2);
-			close(fd);
-			log_set_timestamps(1);
-		}
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			if (fd > 2)
-				close(fd);
-		}
+		log_set_timestamps(1);
 	}
 	D->ev = ev_new();
 	if (!D->ev)

@@ -25,6 +25,7 @@
 #include "vpn.h"
 #include "json.h"
 #include "log.h"
+#include "spawn.h"
 #include "wg_dev.h"
 #include "wg_uapi.h"
 #include "wg_noise.h"
@@ -550,13 +551,10 @@ cmd_up(int argc, char **argv)
 		die_errno("%s", RUN_DIR);
 	snprintf(pidf, sizeof(pidf), RUN_DIR "/%s.pid", iface);
 	if (!fg) {
-		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 		char logf[128];
-		int logfd;
 
 		snprintf(logf, sizeof(logf), RUN_DIR "/%s.log", iface);
-		logfd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		pid = fork();
+		pid = spawn_daemon(logf);
 		if (pid < 0)
 			die_errno("fork");
 		if (pid > 0) {
@@ -568,13 +566,6 @@ cmd_up(int argc, char **argv)
 			printf("%s: up, %zu peers (pid %d, log %s)\n", iface, wg_dev_peers(d), (int)pid, logf);
 			return 0;	/* the child owns the device now */
 		}
-		setsid();
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-		}
-		if (logfd >= 0)
-			dup2(logfd, 2);
 	} else {
 		char line[32];
 

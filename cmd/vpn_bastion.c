@@ -28,6 +28,7 @@
 #include "ev.h"
 #include "fs.h"
 #include "vpn.h"
+#include "spawn.h"
 
 #define HOST_KEY "/var/lib/lab/vpn/bastion/ssh_host_ed25519_key"
 
@@ -399,28 +400,16 @@ daemonize(const char *dir)
 {
 	char logpath[4200];
 	pid_t pid;
-	int fd;
 
 	snprintf(logpath, sizeof(logpath), "%s/bastion.log", dir);
-	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		die_errno("%s", logpath);
-	pid = fork();
+	if (access(dir, W_OK) < 0)
+		die_errno("%s", dir);	/* said here, while a terminal listens */
+	pid = spawn_daemon(logpath);
 	if (pid < 0)
 		die_errno("fork");
 	if (pid > 0)
 		_exit(0);
-	setsid();
-	dup2(fd, 2);
-	close(fd);
 	log_set_timestamps(1);
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		if (fd > 2)
-			close(fd);
-	}
 }
 
 static void

@@ -388,3 +388,27 @@ spawn_recv_fds(int sock, void *p, size_t n, int *fds, size_t *nfds)
 	}
 	return r;
 }
+
+pid_t
+spawn_daemon(const char *logpath)
+{
+	int log = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640), null;
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		if (log >= 0)
+			close(log);
+		return pid;
+	}
+	setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(log >= 0 ? log : null, 2);
+		close(null);
+	}
+	if (log >= 0)
+		close(log);
+	return 0;
+}

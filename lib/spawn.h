@@ -66,6 +66,12 @@ int spawn_self(const char *cmd, const char *role, char *const args[], int *sock,
 
 /* Send bytes with up to 16 descriptors (SCM_RIGHTS); receive them. On
  * receive, *nfds is the capacity on entry and the count on return. */
+/* A daemon's start: fork; in the child a new session, stdin and stdout on
+ * /dev/null, stderr on logpath (appended; mode 0640; /dev/null when it
+ * cannot be opened). The child's pid in the parent, 0 in the child, -1
+ * with errno. Call it before making threads or an event loop (an epoll
+ * set watching a signalfd made before the fork never wakes the child). */
+pid_t spawn_daemon(const char *logpath);
 int spawn_send_fds(int sock, const void *p, size_t n, const int *fds, size_t nfds);
 ssize_t spawn_recv_fds(int sock, void *p, size_t n, int *fds, size_t *nfds);
 
