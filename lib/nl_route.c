@@ -1,6 +1,7 @@
 #include "nl_route.h"
 
 #include <errno.h>
+#include <linux/fib_rules.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -187,6 +188,45 @@ int
 nl_route_del(struct nl_buf *b, const struct nl_route_spec *r)
 {
 	return route_msg(b, RTM_DELROUTE, 0, r);
+}
+
+static int
+rule_msg(struct nl_buf *b, uint16_t type, uint16_t flags, const struct nl_rule_spec *r)
+{
+	struct fib_rule_hdr *h;
+
+	if (!nl_msg_begin(b, type, NLM_F_REQUEST | NLM_F_ACK | flags))
+		return -1;
+	h = nl_msg_put_extra(b, sizeof(*h));
+	if (!h)
+		return -1;
+	h->family = (uint8_t)r->family;
+	h->action = FR_ACT_TO_TBL;
+	h->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	if (r->invert)
+		h->flags |= FIB_RULE_INVERT;
+	nl_attr_put_u32(b, FRA_TABLE, r->table);
+	if (r->has_fwmark) {
+		nl_attr_put_u32(b, FRA_FWMARK, r->fwmark);
+		nl_attr_put_u32(b, FRA_FWMASK, 0xffffffffu);
+	}
+	if (r->suppress_plen >= 0)
+		nl_attr_put_u32(b, FRA_SUPPRESS_PREFIXLEN, (uint32_t)r->suppress_plen);
+	if (r->priority)
+		nl_attr_put_u32(b, FRA_PRIORITY, r->priority);
+	return nl_buf_err(b);
+}
+
+int
+nl_rule_add(struct nl_buf *b, const struct nl_rule_spec *r)
+{
+	return rule_msg(b, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, r);
+}
+
+int
+nl_rule_del(struct nl_buf *b, const struct nl_rule_spec *r)
+{
+	return rule_msg(b, RTM_DELRULE, 0, r);
 }
 
 /* ---- dumps ---- */

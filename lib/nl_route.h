@@ -56,6 +56,20 @@ struct nl_route_spec {
 int nl_route_add(struct nl_buf *b, const struct nl_route_spec *r);
 int nl_route_del(struct nl_buf *b, const struct nl_route_spec *r);
 
+/* Policy routing rules (ip rule): "[not] fwmark M lookup T" and "lookup T
+ * suppress_prefixlength N", as wg-quick sets for a tunnel of everything. */
+struct nl_rule_spec {
+	int family;		/* AF_INET or AF_INET6 */
+	uint32_t table;
+	int has_fwmark;
+	uint32_t fwmark;
+	int invert;		/* "not" */
+	int suppress_plen;	/* -1: none */
+	uint32_t priority;	/* 0: the kernel's choice */
+};
+int nl_rule_add(struct nl_buf *b, const struct nl_rule_spec *r);
+int nl_rule_del(struct nl_buf *b, const struct nl_rule_spec *r);
+
 /* Dumps. */
 struct nl_link_info {
 	int index;

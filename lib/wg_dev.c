@@ -30,6 +30,7 @@
 #include "tun.h"
 #include "workpool.h"
 #include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <netinet/udp.h>
@@ -155,6 +156,7 @@ struct wg_dev {
 	int naddrs;
 	uint32_t fwmark;
 	int table;			/* -1 off, 0 main (auto), else the table */
+	int policy[2];			/* IPv4, IPv6: wg-quick's rules for a default route set */
 	char *scripts[WG_POST_DOWN + 1][8];
 	char *dns[8];
 	int nscripts[WG_POST_DOWN + 1], ndns;
@@ -400,6 +402,92 @@ talk(struct wg_dev *d, struct nl_sock *nl, struct nl_buf *b, const char *what)
 	return 0;
 }
 
+/* wg-quick's full tunnel, for one family: the socket's packets carry the
+ * mark (51820 unless FwMark says), "not fwmark M lookup M" and "lookup
+ * main suppress_prefixlength 0" (the main table's routes but its default),
+ * removed again at close. */
+static int
+policy_routing(struct wg_dev *d, struct nl_sock *nl, struct nl_buf *b, int family)
+{
+	struct nl_rule_spec r;
+	int v6 = family == AF_INET6;
+
+	if (d->policy[v6])
+		return 0;
+	if (!d->fwmark) {
+		d->fwmark = 51820;
+		if (setsockopt(d->udp, SOL_SOCKET, SO_MARK, &d->fwmark, sizeof(d->fwmark)) < 0)
+			return derr(d, "%s: fwmark %u: %s", d->name, d->fwmark, strerror(errno));
+	}
+	memset(&r, 0, sizeof(r));
+	r.family = family;
+	r.table = d->fwmark;
+	r.has_fwmark = 1;
+	r.fwmark = d->fwmark;
+	r.invert = 1;
+	r.suppress_plen = -1;
+	nl_rule_add(b, &r);
+	if (talk(d, nl, b, "rule not fwmark") < 0)
+		return -1;
+	d->policy[v6] = 1;
+	memset(&r, 0, sizeof(r));
+	r.family = family;
+	r.table = RT_TABLE_MAIN;
+	r.suppress_plen = 0;
+	nl_rule_add(b, &r);
+	if (talk(d, nl, b, "rule suppress_prefixlength") < 0)
+		return -1;
+	if (!v6) {
+		/* the reply to a marked packet passes the reverse-path check */
+		int fd = open("/proc/sys/net/ipv4/conf/all/src_valid_mark", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (write(fd, "1", 1) < 0)
+				errno = 0;
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+static void
+policy_undo(struct wg_dev *d)
+{
+	unsigned char mem[2048] __attribute__((aligned(4)));
+	struct nl_sock nl;
+	struct nl_buf b;
+	int v6;
+
+	if ((!d->policy[0] && !d->policy[1]) || nl_open(&nl, NETLINK_ROUTE) < 0)
+		return;
+	nl_buf_init(&b, mem, sizeof(mem));
+	for (v6 = 0; v6 < 2; v6++) {
+		struct nl_rule_spec r;
+		struct nl_err err;
+
+		if (!d->policy[v6])
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.family = v6 ? AF_INET6 : AF_INET;
+		r.table = d->fwmark;
+		r.has_fwmark = 1;
+		r.fwmark = d->fwmark;
+		r.invert = 1;
+		r.suppress_plen = -1;
+		nl_rule_del(&b, &r);
+		nl_talk(&nl, &b, NULL, NULL, &err);
+		nl_buf_reset(&b);
+		memset(&r, 0, sizeof(r));
+		r.family = v6 ? AF_INET6 : AF_INET;
+		r.table = RT_TABLE_MAIN;
+		r.suppress_plen = 0;
+		nl_rule_del(&b, &r);
+		nl_talk(&nl, &b, NULL, NULL, &err);
+		nl_buf_reset(&b);
+	}
+	nl_close(&nl);
+}
+
 /* The TUN device up, with its addresses and a route per allowed prefix. */
 static int
 setup_link(struct wg_dev *d)
@@ -433,6 +521,14 @@ setup_link(struct wg_dev *d)
 			ipaddr_mask(&r.dst);
 			r.oif = idx;
 			r.table = (uint32_t)d->table;
+			if (d->table == 0 && r.dst.plen == 0) {
+				/* everything through the tunnel: as wg-quick, the default
+				 * route in a table of its own that the tunnel's own
+				 * (marked) packets skip */
+				if (policy_routing(d, &nl, &b, r.dst.family) < 0)
+					goto out;
+				r.table = d->fwmark;
+			}
 			nl_route_add(&b, &r);
 			if (talk(d, &nl, &b, "route") < 0)
 				goto out;
@@ -1699,6 +1795,7 @@ wg_dev_close(struct wg_dev *d)
 
 	if (!d)
 		return;
+	policy_undo(d);
 	if (d->tun >= 0)
 		close(d->tun);	/* the kernel removes a non-persistent TUN device */
 	if (d->udp >= 0)

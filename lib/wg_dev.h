@@ -12,8 +12,10 @@
  * The file: [Interface] PrivateKey, ListenPort, Address, MTU, FwMark,
  * Table, DNS, PreUp/PostUp/PreDown/PostDown, SaveConfig = false; [Peer]
  * PublicKey, PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive. Its
- * addresses and a route per allowed prefix (in Table; none with off) are
- * set through lib/nl; the scripts and DNS are the caller's to run. An
+ * addresses and a route per allowed prefix (in Table; none with off; a
+ * default route with Table auto as wg-quick sets one: in table 51820 (or
+ * FwMark's), the socket's packets marked, "not fwmark lookup" and
+ * "suppress_prefixlength 0" rules, removed at close) are set through lib/nl; the scripts and DNS are the caller's to run. An
  * Endpoint given by name is resolved again every two minutes while the
  * peer has no recent handshake. Under load (more than 64 handshake
  * messages a second) initiations without a valid mac2 get a cookie reply.

@@ -195,6 +195,22 @@ if have wg; then
 1 packets received
 " "" ""
 fi
+# A full tunnel (AllowedIPs 0.0.0.0/0) on b: as wg-quick, the default route
+# in table 51820, rules that keep the tunnel's own packets out of it
+n b "$LAB" vpn down "$work/$B.conf"
+sed 's|^AllowedIPs = 10.6.0.0/24|AllowedIPs = 0.0.0.0/0|' "$work/$B.conf" >"$work/full.conf"
+mv "$work/full.conf" "$work/$B.conf"
+n b "$LAB" vpn up "$work/$B.conf" >/dev/null
+testing "a full tunnel: a's other address is reached through it, the endpoint around it" \
+	"n b ip -4 rule show | grep -c -e 'not from all fwmark 0xca6c lookup 51820' -e 'lookup main suppress_prefixlength 0'; n b ip -4 route get 10.96.0.1 | grep -o 'dev $B'; n b ip -4 route get 10.97.0.5 mark 51820 | grep -o 'dev v0'; n b busybox ping -c 1 -W 3 -q 10.96.0.1 | grep -o '1 packets received'" \
+	"2
+dev $B
+dev v0
+1 packets received
+" "" ""
+n b "$LAB" vpn down "$work/$B.conf"
+testing "down: the full tunnel's rules are gone with it" "n b ip -4 rule show | grep -c 51820" "0
+" "" ""
 testing "down: PostDown run, the interface and its pid file gone" \
 	"n a \"$LAB\" vpn down $work/$A.conf; cat $work/postdown; n a ip link show $A 2>&1 | grep -c 'does not exist'; ls /run/lab/vpn/$A.pid 2>&1 | grep -c 'No such'" \
 	"down $A
