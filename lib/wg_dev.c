@@ -29,6 +29,7 @@
 #include "tso.h"
 #include "tun.h"
 #include "workpool.h"
+#include <pthread.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
@@ -138,6 +139,23 @@ struct in_batch {
 	int has_local[BATCH];
 };
 
+/* Names of endpoints being resolved on a thread of their own: the control
+ * thread fills q and starts it when not busy, and takes the answers when
+ * done is set. */
+#define RESOLVE_MAX 64
+struct resolving {
+	struct {
+		uint8_t pub[32];
+		char name[256];
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int ok;
+	} q[RESOLVE_MAX];
+	int n;
+	int busy, done;		/* done: atomics */
+	pthread_t t;
+};
+
 struct wg_dev {
 	struct wg_identity me;
 	struct out_batch out;
@@ -170,6 +188,7 @@ struct wg_dev {
 	int under_load;
 	uint64_t cookies_sent;
 	uint64_t resolved_at;
+	struct resolving rs;
 	struct iptrie trie;
 	int trie_dirty;
 	struct peer *p;
@@ -1319,32 +1338,81 @@ deliver(struct wg_dev *d, const uint8_t *pkt, size_t n)
 		tun_write(d, pkt, n);
 }
 
+static void *
+resolver(void *arg)
+{
+	struct resolving *rs = arg;
+	int i;
+
+	for (i = 0; i < rs->n; i++)
+		rs->q[i].ok = endpoint_of(rs->q[i].name, &rs->q[i].ss, &rs->q[i].len) == 0;
+	__atomic_store_n(&rs->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+resolve_start(struct wg_dev *d)
+{
+	d->rs.done = 0;
+	d->rs.busy = pthread_create(&d->rs.t, NULL, resolver, &d->rs) == 0;
+}
+
+/* The resolver's answers, to the peers (found again by key: the list may
+ * have changed meanwhile) that still have that name. */
+static void
+resolve_collect(struct wg_dev *d)
+{
+	int i;
+
+	if (!d->rs.busy || !__atomic_load_n(&d->rs.done, __ATOMIC_ACQUIRE))
+		return;
+	pthread_join(d->rs.t, NULL);
+	d->rs.busy = 0;
+	for (i = 0; i < d->rs.n; i++) {
+		size_t k;
+
+		if (!d->rs.q[i].ok)
+			continue;
+		for (k = 0; k < d->np; k++) {
+			struct peer *p = &d->p[k];
+
+			if (!p->removed && !memcmp(p->pub, d->rs.q[i].pub, 32) && !strcmp(p->ep_name, d->rs.q[i].name)) {
+				p->ep = d->rs.q[i].ss;
+				p->eplen = d->rs.q[i].len;
+				v4_mapped(&p->ep, &p->eplen);
+			}
+		}
+	}
+}
+
 static void
 tick(struct wg_dev *d)
 {
 	uint64_t t = mono_ms();
 	size_t k;
 
-	/* Endpoints given by name: a peer on a dynamic address moves. Resolved
-	 * here, in the one thread (a slow resolver holds traffic up to its
-	 * timeout, every two minutes, only while the peer is unreachable). */
-	if (t - d->resolved_at >= d->reresolve_ms) {
+	/* Endpoints given by name: a peer on a dynamic address moves. The
+	 * names of silent peers go to a thread of their own (a slow resolver
+	 * must not hold traffic up); its answers are taken here. */
+	resolve_collect(d);
+	if (t - d->resolved_at >= d->reresolve_ms && !d->rs.busy) {
 		struct timespec now;
 
 		d->resolved_at = t;
 		clock_gettime(CLOCK_REALTIME, &now);
-		for (k = 0; k < d->np; k++) {
+		d->rs.n = 0;
+		for (k = 0; k < d->np && d->rs.n < RESOLVE_MAX; k++) {
 			struct peer *p = &d->p[k];
-			struct sockaddr_storage ss;
-			socklen_t len;
 
-			if (!p->ep_name[0] || p->removed || now.tv_sec - p->last_hs.tv_sec < d->stale_s ||
-			    endpoint_of(p->ep_name, &ss, &len) < 0)
+			if (!p->ep_name[0] || p->removed || now.tv_sec - p->last_hs.tv_sec < d->stale_s)
 				continue;
-			v4_mapped(&ss, &len);
-			p->ep = ss;
-			p->eplen = len;
+			memcpy(d->rs.q[d->rs.n].pub, p->pub, 32);
+			str_copy(d->rs.q[d->rs.n].name, p->ep_name, sizeof(d->rs.q[0].name));
+			d->rs.q[d->rs.n].ok = 0;
+			d->rs.n++;
 		}
+		if (d->rs.n)
+			resolve_start(d);
 	}
 
 	for (k = 0; k < d->np; k++) {
@@ -1795,6 +1863,8 @@ wg_dev_close(struct wg_dev *d)
 
 	if (!d)
 		return;
+	if (d->rs.busy)
+		pthread_join(d->rs.t, NULL);	/* a resolver's wait, once, at the end */
 	policy_undo(d);
 	if (d->tun >= 0)
 		close(d->tun);	/* the kernel removes a non-persistent TUN device */
