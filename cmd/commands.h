@@ -13,4 +13,4 @@ CMD(dns, CMD_ROOT, "authoritative and resolving DNS for the home domain, dynamic
 CMD(net, CMD_ROOT, "links, addresses, routes, namespaces, IP allocation, firewall (netlink)")
 CMD(snap, CMD_ROOT, "btrfs snapshots by time and policy, rollback, clone, send and receive streams")
 CMD(vm, CMD_ROOT, "containers on copy-on-write roots: images, instances, supervisor, network, DNS")
-CMD(vpn, 0, "WireGuard keys as wg makes and reads them (genkey, pubkey, genpsk)")
+CMD(vpn, 0, "a userspace WireGuard that wg drives, clients with QR codes, SSH bastion, OpenVPN gateway, one port for all")

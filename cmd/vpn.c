@@ -1,6 +1,8 @@
 /*
- * lab vpn: WireGuard keys as `wg` writes and reads them. (The userspace
- * WireGuard, peers, bastion and gateway come with the rest of the issue.)
+ * lab vpn: a userspace WireGuard (lib/wg_dev) as wg-quick brings one up and
+ * wg drives it, keys as wg writes them, and the subcommands of their own
+ * files (vpn.h): clients of a gateway with QR codes, an SSH bastion, an
+ * OpenVPN gateway, one port for all.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -72,8 +74,8 @@ const char vpn_usage[] =
 	"device), and with --ping sends an ICMP echo through it from --from (an\n"
 	"address the peer allows for this key) and waits for the reply: a check\n"
 	"that a peer is up and takes this key. --flood resends one initiation as\n"
-"fast as it can for SECONDS instead and counts the cookie replies: how a\n"
-"gateway behaves under a handshake flood.\n"
+	"fast as it can for SECONDS instead and counts the cookie replies: how a\n"
+	"gateway behaves under a handshake flood.\n"
 	"\n"
 	"peer add gives a new client of the gateway IFACE (default wg0; its file is\n"
 	"/etc/wireguard/IFACE.conf unless --conf) keys, a preshared key and addresses\n"
