@@ -1826,11 +1826,13 @@ wg_dev_run(struct wg_dev *d, volatile sig_atomic_t *stop)
 {
 	if (!d->pool) {
 		/* a thread per core for the crypto of each batch (the caller's is
-		 * one of them); started here, after a daemon's fork, which keeps
-		 * no threads. LAB_VPN_THREADS=1 keeps it all in one. Without
-		 * threads (none can start), everything runs in this one. */
+		 * one of them), from 3 cores on: on 2, where the kernel's side of
+		 * the tunnel and the traffic's ends need the other core, one
+		 * thread measured faster (bench/RESULTS.md). Started here, after
+		 * a daemon's fork, which keeps no threads. LAB_VPN_THREADS=N
+		 * sets it; without threads (none can start) all runs in this one. */
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		long want = env_seconds("LAB_VPN_THREADS", cores < 1 ? 1 : cores > 8 ? 8 : cores);
+		long want = env_seconds("LAB_VPN_THREADS", cores < 3 ? 1 : cores > 8 ? 8 : cores);
 
 		d->pool = workpool_new((int)(want - 1));
 	}
