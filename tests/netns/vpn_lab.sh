@@ -64,9 +64,11 @@ Endpoint = gw.vpn.test:51830
 C
 # rekey every 3 s (reject after 4.5 s): a stream of 10 s crosses several
 export LAB_VPN_REKEY_AFTER=3
+# a's crypto on two threads (the default from 3 cores on), b's in one: the
+# streams below go through both ways of doing it
 
 testing "up: a daemon, PostUp run with %i" \
-	"n a \"$LAB\" vpn up $work/$A.conf 2>/dev/null | sed 's/pid [0-9]*/pid P/'; cat $work/postup" \
+	"n a env LAB_VPN_THREADS=2 \"$LAB\" vpn up $work/$A.conf 2>/dev/null | sed 's/pid [0-9]*/pid P/'; cat $work/postup" \
 	"$A: up, 2 peers (pid P, log /run/lab/vpn/$A.log)
 up $A
 " "" ""
@@ -99,6 +101,10 @@ n b socat -u OPEN:"$work/stream" TCP:10.6.0.1:7000
 sleep 0.5
 testing "lab <-> lab: a 4 MiB TCP stream arrives byte for byte" \
 	"cmp $work/stream $work/got && echo same" "same
+" "" ""
+testing "a's daemon runs its crypto on two threads, b's on one" \
+	"ls /proc/\$(cat /run/lab/vpn/$A.pid)/task | wc -l; ls /proc/\$(cat /run/lab/vpn/$B.pid)/task | wc -l" "2
+1
 " "" ""
 hs0=$(n b "$LAB" vpn show $B --json | awk -F': ' '/latest_handshake/ { gsub(/,/, "", $2); print $2 }')
 n a socat -u TCP-LISTEN:7001,bind=10.6.0.1,reuseaddr OPEN:"$work/got2",creat,trunc &
