@@ -22,7 +22,7 @@ cleanup() {
 	sleep 0.3
 	ip netns del $A 2>/dev/null || true
 	ip netns del $B 2>/dev/null || true
-	rm -f /run/lab/vpn/la$$.pid /run/lab/vpn/lb$$.pid
+	rm -f /run/lab/vpn/la$$.pid /run/lab/vpn/lb$$.pid /run/lab/vpn/la$$.log /run/lab/vpn/lb$$.log
 	rm -rf "$w"
 }
 trap cleanup EXIT

@@ -18,7 +18,7 @@ on_exit_last 'rm -rf "$work"'
 ns_add a && ns_add b && ns_add c || { fail "vpn_lab: namespaces"; exit 0; }
 A=wa$$ B=wb$$ C=wc$$
 A=$(echo "$A" | cut -c1-15) B=$(echo "$B" | cut -c1-15) C=$(echo "$C" | cut -c1-15)
-on_exit "n a \"$LAB\" vpn down $work/$A.conf 2>/dev/null; n b \"$LAB\" vpn down $work/$B.conf 2>/dev/null; rm -rf /etc/netns/${NS_PREFIX}b"
+on_exit "n a \"$LAB\" vpn down $work/$A.conf 2>/dev/null; n b \"$LAB\" vpn down $work/$B.conf 2>/dev/null; rm -rf /etc/netns/${NS_PREFIX}b; rm -f /run/lab/vpn/$A.log /run/lab/vpn/$B.log"
 "$LAB" net --netns "${NS_PREFIX}a" link add v0 type veth peer v0 netns "${NS_PREFIX}b" up
 "$LAB" net --netns "${NS_PREFIX}a" link add v1 type veth peer v1 netns "${NS_PREFIX}c" up
 "$LAB" net --netns "${NS_PREFIX}a" addr add 10.97.0.1/24 dev v0
