@@ -585,16 +585,12 @@ cmd_up(int argc, char **argv)
 	}
 	run_scripts(d, WG_PRE_DOWN);
 	set_dns(d, 0);
-	{
-		/* PostDown runs after the device is gone: keep what it needs */
-		struct wg_dev *conf_only = wg_dev_load(conf, err, sizeof(err));
-
-		wg_dev_close(d);
-		if (conf_only) {
-			run_scripts(conf_only, WG_POST_DOWN);
-			wg_dev_close(conf_only);
-		}
-	}
+	wg_dev_down(d);	/* PostDown runs after the device is gone */
+	run_scripts(d, WG_POST_DOWN);
+	if (wg_dev_cookies_sent(d))
+		log_info("%s: %llu cookie replies sent while under load", iface,
+			 (unsigned long long)wg_dev_cookies_sent(d));
+	wg_dev_close(d);
 	unlink(pidf);
 	log_info("%s: down", iface);
 	return status;

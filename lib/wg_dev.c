@@ -162,7 +162,7 @@ struct wg_dev {
 	struct in_batch *in;
 	struct in6_addr rx_local;	/* the address the message being read came to */
 	int rx_has_local;
-	int batching, gso, gro;
+	int batching, gso;
 	uint8_t tunbuf[TSO_VNET_HDR + 65536], seg[65536];	/* super-packets from TUN */
 	struct tso_gro train;					/* and to it */
 	struct workpool *pool;
@@ -1741,7 +1741,8 @@ wg_dev_up(struct wg_dev *d, char *err, size_t errlen)
 		int on = 1;
 
 		/* trains of datagrams in one receive, where the kernel can */
-		d->gro = setsockopt(d->udp, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+		if (setsockopt(d->udp, SOL_UDP, UDP_GRO, &on, sizeof(on)) < 0)
+			errno = 0;	/* an older kernel: one datagram per receive */
 		/* the address each datagram came to, so that answers leave from it */
 		setsockopt(d->udp, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 		setsockopt(d->udp, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
@@ -1859,15 +1860,14 @@ wg_dev_run(struct wg_dev *d, volatile sig_atomic_t *stop)
 }
 
 void
-wg_dev_close(struct wg_dev *d)
+wg_dev_down(struct wg_dev *d)
 {
-	int w, i;
-
-	if (!d)
-		return;
-	if (d->rs.busy)
+	if (d->rs.busy) {
 		pthread_join(d->rs.t, NULL);	/* a resolver's wait, once, at the end */
+		d->rs.busy = 0;
+	}
 	policy_undo(d);
+	d->policy[0] = d->policy[1] = 0;
 	if (d->tun >= 0)
 		close(d->tun);	/* the kernel removes a non-persistent TUN device */
 	if (d->udp >= 0)
@@ -1876,6 +1876,17 @@ wg_dev_close(struct wg_dev *d)
 		close(d->uapi);
 		unlink(d->sock);
 	}
+	d->tun = d->udp = d->uapi = -1;
+}
+
+void
+wg_dev_close(struct wg_dev *d)
+{
+	int w, i;
+
+	if (!d)
+		return;
+	wg_dev_down(d);
 	memset(&d->me, 0, sizeof(d->me));
 	for (w = 0; w <= WG_POST_DOWN; w++)
 		for (i = 0; i < d->nscripts[w]; i++)

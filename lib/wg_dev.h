@@ -51,7 +51,10 @@ const char *wg_dev_dns(const struct wg_dev *d, int i);
 uint64_t wg_dev_cookies_sent(const struct wg_dev *d);
 /* Serve until *stop; -1 with errno if polling fails. */
 int wg_dev_run(struct wg_dev *d, volatile sig_atomic_t *stop);
-/* The device goes with its descriptors; the API socket is removed. */
+/* The device goes with its descriptors, the API socket and any rules are
+ * removed; what the file said stays readable (PostDown runs after). */
+void wg_dev_down(struct wg_dev *d);
+/* wg_dev_down, and everything freed. */
 void wg_dev_close(struct wg_dev *d);
 
 #endif

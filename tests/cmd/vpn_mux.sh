@@ -4,9 +4,8 @@
 SUITE=cmd
 . "$(dirname "$0")/../lib.sh"
 
-testcmd "vpn mux -n: listen and backends as resolved" \
-	"vpn mux --listen '*:4000' --listen '[::1]:4001' --ssh 127.0.0.1:22 --tls-sni '*.Example=[::1]:443' --tls-sni a.test=127.0.0.1:4441 --tls 127.0.0.1:443 --default 127.0.0.1:7 --timeout 2s --max-conns 100 -n" \
-	"listen *:4000 = 0.0.0.0:4000
+# what the options below and the same in a file resolve to
+resolved="listen *:4000 = 0.0.0.0:4000
 listen *:4000 = [::]:4000
 listen [::1]:4001 = [::1]:4001
 ssh 127.0.0.1:22 = 127.0.0.1:22
@@ -18,7 +17,10 @@ timeout 2000 ms
 connect-timeout 5000 ms
 max-conns 100
 user nobody
-" "" ""
+"
+testcmd "vpn mux -n: listen and backends as resolved" \
+	"vpn mux --listen '*:4000' --listen '[::1]:4001' --ssh 127.0.0.1:22 --tls-sni '*.Example=[::1]:443' --tls-sni a.test=127.0.0.1:4441 --tls 127.0.0.1:443 --default 127.0.0.1:7 --timeout 2s --max-conns 100 -n" \
+	"$resolved" "" ""
 testcmd "vpn mux -n: a backend with a PROXY header" \
 	"vpn mux --listen 127.0.0.1:1 --http 127.0.0.1:80,proxy-v2 -n | grep http" \
 	"http 127.0.0.1:80,proxy-v2 = 127.0.0.1:80
@@ -46,19 +48,7 @@ max-conns = 100
 EOF
 testing "vpn mux -c FILE: the same as the options" \
 	"\"\$LAB\" vpn mux -c $work/mux.conf -n" \
-	"listen *:4000 = 0.0.0.0:4000
-listen *:4000 = [::]:4000
-listen [::1]:4001 = [::1]:4001
-ssh 127.0.0.1:22 = 127.0.0.1:22
-tls 127.0.0.1:443 = 127.0.0.1:443
-default 127.0.0.1:7 = 127.0.0.1:7
-tls-sni *.example [::1]:443 = [::1]:443
-tls-sni a.test 127.0.0.1:4441 = 127.0.0.1:4441
-timeout 2000 ms
-connect-timeout 5000 ms
-max-conns 100
-user nobody
-" "" ""
+	"$resolved" "" ""
 printf 'listen = 127.0.0.1:1\nssh = 127.0.0.1:22\nhttp = 127.0.0.1:99999\n' >"$work/b1.conf"
 printf 'listen = 127.0.0.1:1\nsssh = 127.0.0.1:22\n' >"$work/b2.conf"
 printf '[server]\nlisten = 127.0.0.1:1\n' >"$work/b3.conf"

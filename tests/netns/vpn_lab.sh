@@ -217,9 +217,10 @@ dev v0
 n b "$LAB" vpn down "$work/$B.conf"
 testing "down: the full tunnel's rules are gone with it" "n b ip -4 rule show | grep -c 51820" "0
 " "" ""
-testing "down: PostDown run, the interface and its pid file gone" \
-	"n a \"$LAB\" vpn down $work/$A.conf; cat $work/postdown; n a ip link show $A 2>&1 | grep -c 'does not exist'; ls /run/lab/vpn/$A.pid 2>&1 | grep -c 'No such'" \
+testing "down: PostDown run, the interface and its pid file gone, the cookies counted in its log" \
+	"n a \"$LAB\" vpn down $work/$A.conf; cat $work/postdown; n a ip link show $A 2>&1 | grep -c 'does not exist'; ls /run/lab/vpn/$A.pid 2>&1 | grep -c 'No such'; grep -c 'cookie replies sent while under load' /run/lab/vpn/$A.log" \
 	"down $A
+1
 1
 1
 " "" ""
