@@ -28,6 +28,7 @@
 #include "dns.h"
 #include "dns_client.h"
 #include "embedded.h"
+#include "ev.h"
 #include "fs.h"
 #include "json.h"
 #include "log.h"
@@ -52,15 +53,6 @@ demo_interrupt(void)
 
 	if (p > 0)
 		kill(p, SIGTERM);
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void
@@ -330,12 +322,12 @@ dns_ask(const char *machine, const char *server, const char *name, uint16_t type
 	struct buf *out)
 {
 	struct dnsq q = {server, name, type};
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = mono_ms() + (uint64_t)ms;
 	int rc;
 
 	for (;;) {
 		buf_reset(out);
-		if ((rc = nsrun(machine, dns_probe, &q, out)) == 0 || now_ms() >= end)
+		if ((rc = nsrun(machine, dns_probe, &q, out)) == 0 || mono_ms() >= end)
 			return rc == 0 ? 0 : -1;
 		sleep_ms(200);
 	}
@@ -408,13 +400,13 @@ http_get(const char *machine, const char *addr, int port, int ms, struct buf *ou
 {
 	char req[200];
 	struct tcpq q = {addr, port, req};
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = mono_ms() + (uint64_t)ms;
 	int rc;
 
 	snprintf(req, sizeof(req), "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", addr);
 	for (;;) {
 		buf_reset(out);
-		if ((rc = nsrun(machine, tcp_probe, &q, out)) == 0 || now_ms() >= end)
+		if ((rc = nsrun(machine, tcp_probe, &q, out)) == 0 || mono_ms() >= end)
 			return rc == 0 ? 0 : -1;
 		sleep_ms(200);
 	}
@@ -684,14 +676,14 @@ step_machines(struct demo *d, struct demo_step *s)
 	/* each answers with OpenSSH's banner */
 	for (i = 0; i < NM; i++) {
 		struct tcpq t = {addrs[i], 22, NULL};
-		uint64_t end = now_ms() + 10000;
+		uint64_t end = mono_ms() + 10000;
 
 		for (;;) {
 			buf_reset(&out);
 			if (nsrun(machines[i], tcp_probe, &t, &out) == 0 &&
 			    str_has_prefix(buf_cstr(&out), "SSH-2.0-"))
 				break;
-			if (now_ms() > end || *d->stop) {
+			if (mono_ms() > end || *d->stop) {
 				snprintf(p, sizeof(p), "%s/%s/sshd.log", d->dir, machines[i]);
 				buf_reset(&batch);
 				fs_read_file(p, &batch, 4096);
@@ -1275,12 +1267,12 @@ step_snap(struct demo *d, struct demo_step *s)
 	}
 	buf_reset(&o);
 	/* the guest still has the old root mounted: start it on the new one */
-	t0 = now_ms();
+	t0 = mono_ms();
 	if (mrun(d->dir, "alpha", 1, MLAB("vm", "restart", "web"), &o) != 0) {
 		sfail(s, "alpha: lab vm restart web: %s", last_line(&o));
 		goto out;
 	}
-	kv(s, "restart_ms", 1, "%llu", (unsigned long long)(now_ms() - t0));
+	kv(s, "restart_ms", 1, "%llu", (unsigned long long)(mono_ms() - t0));
 	if (http_get("beta", web_addr, 80, 8000, &o) < 0 || strcmp(buf_cstr(&o), WEB_PAGE)) {
 		sfail(s, "after the rollback: %s", buf_cstr(&o));
 		goto out;
@@ -1328,11 +1320,11 @@ step_redeploy(struct demo *d, struct demo_step *s)
 	/* the reload is real: alpha serves the new record (SIGHUP is handled
 	 * a moment after the hook sends it) */
 	{
-		uint64_t end = now_ms() + 5000;
+		uint64_t end = mono_ms() + 5000;
 
 		while (dns_ask("alpha", "10.70.1.2", "motd.alpha.home.arpa", 16, 5000, &o) < 0 ||
 		       !strstr(buf_cstr(&o), "changed by lab demo step 9")) {
-			if (now_ms() > end || *d->stop) {
+			if (mono_ms() > end || *d->stop) {
 				sfail(s, "alpha: lab dns still serves %s", buf_cstr(&o));
 				goto out;
 			}
@@ -1403,7 +1395,7 @@ demo_run(struct demo *d)
 		}
 		if (d->progress)
 			d->progress(d, s);
-		t0 = now_ms();
+		t0 = mono_ms();
 		rc = steps[i].fn(d, s);
 		if (*d->stop) {
 			char was[sizeof(s->err)];
@@ -1411,7 +1403,7 @@ demo_run(struct demo *d)
 			str_copy(was, s->err, sizeof(was));
 			rc = sfail(s, "interrupted%s%.500s", was[0] ? ": " : "", was);
 		}
-		s->ms = now_ms() - t0;
+		s->ms = mono_ms() - t0;
 		s->ran = 1;
 		s->ok = rc == 0;
 		if (rc < 0 && !s->err[0])

@@ -457,12 +457,6 @@ load_tc2(const char *dir, uint8_t key[OVPN_TC2_SERVER_LEN], char *err, size_t er
 	return rc;
 }
 
-static void
-hex16(const uint8_t s[16], char out[33])
-{
-	hex_encode(s, 16, out);
-}
-
 static time_t
 ca_end(const mbedtls_x509_crt *ca)
 {
@@ -970,7 +964,7 @@ ovpn_client_new(const char *dir, const char *name, const char *remote, const cha
 	v = nv;
 	memset(&v[n], 0, sizeof(v[n]));
 	str_copy(v[n].name, name, sizeof(v[n].name));
-	hex16(serial, v[n].serial);
+	hex_encode(serial, 16, v[n].serial);
 	v[n].not_before = nb;
 	v[n].not_after = na;
 	if (index_save(dir, v, n + 1, err, errlen) < 0)
